@@ -1,0 +1,4 @@
+"""``python -m uwkernel`` is the ``uwkernel`` command."""
+from .cli import main
+
+main()

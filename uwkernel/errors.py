@@ -1,0 +1,44 @@
+"""Errors the kernel reports to users as one line, never as a traceback."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a configuration value came from: a file and line, the command line, or the environment."""
+
+    source: str  # a file path, "command line" or "environment"
+    line: int | None = None  # 1-based line in ``source``, when it is a file
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+
+class UwkernelError(Exception):
+    """Base of the errors that end start-up with a one-line message and a non-zero status."""
+
+    exit_status = 1
+
+
+class ConfigError(UwkernelError):
+    """A configuration error, naming where it came from and which option."""
+
+    def __init__(self, message: str, origin: Origin | None = None, option: str | None = None):
+        self.message = message
+        self.origin = origin
+        self.option = option
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.origin}: " if self.origin else ""
+        opt = f"option '{self.option}': " if self.option else ""
+        return f"config error: {where}{opt}{self.message}"
+
+
+class PluginError(UwkernelError):
+    """A plugin problem that prevents start-up (a name claimed twice, an unknown uWSGI plugin)."""
+
+
+class HookFailed(UwkernelError):
+    """A hook in a fatal phase failed; the instance stops with status 1."""

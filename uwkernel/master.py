@@ -1,0 +1,519 @@
+"""The instance's life: configuration, the start-up phases, then serving (or, with no socket, the exit).
+
+Read top to bottom, :meth:`Instance.run` is the lifecycle:
+
+1. plugins load (entry points less the blocked ones) and the configuration is read and checked;
+2. asap; pre-jail (first start only); ``chroot``; post-jail; in-jail; as-root (when root);
+   ``gid``/``uid`` drop; as-user; pre-app; the apps load (plugins do it in their pre-app
+   ``uwkernel_phase``); post-app;
+3. serving: with ``master`` (or more than one process) the :class:`Master` loop forks the workers
+   and manages them; otherwise this process is worker 1;
+4. as-user-atexit and the ``uwkernel_atexit`` hook when the instance stops; on a reload the master
+   then re-executes itself, keeping its listening sockets.
+
+The master is one thread around one selector (gunicorn's arbiter is the model): signal handlers only
+queue the signal and write to the wakeup pipe; the loop reaps children, runs due timers (the 1 s tick:
+harakiri, lifetimes, touch files) and acts on the queued signals.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import selectors
+import signal
+import sys
+import time
+from collections import deque
+from typing import Callable, Mapping, Sequence
+
+from . import log, privileges, sockets as socket_setup, stats
+from .config import Config, build_config, read_sources
+from .phases import Phase, check_hook_chains, run_phase
+from .plugins import PluginManager, blocked_from
+from .process import EXIT_RELOAD, Worker, fork_child, procname, setproctitle
+from .scoreboard import Scoreboard
+
+RELOADS_ENV = "UWSGI_RELOADS"
+
+
+class Instance:
+    """One uwkernel instance: its plugins, its configuration, and its run."""
+
+    def __init__(self, argv: Sequence[str], environ: Mapping[str, str] = os.environ):
+        self.argv = list(argv)
+        self.cwd = os.getcwd()
+        self.reloads = int(environ.get(RELOADS_ENV, "0") or 0)
+        self.plugins = PluginManager(blocked=blocked_from(self.argv, environ))
+        self.config = self._configure(environ)
+        self.sockets: list[socket_setup.ListenSocket] = []
+
+    def _configure(self, environ: Mapping[str, str]) -> Config:
+        """Read every source, apply the config's own ``plugin``/``no-plugin`` lines, check everything."""
+        is_reload = self.reloads > 0
+        entries = read_sources(self.argv, environ, self.plugins.options, is_reload=is_reload)
+        first = build_config(entries, self.plugins.options, check_unknown=False)
+        for name in first["no-plugin"]:
+            self.plugins.block(name)
+        for line in first["plugin"]:
+            for name in line.replace(",", " ").split():
+                self.plugins.use_uwsgi_plugin(name)
+        config = build_config(entries, self.plugins.options)
+        for name, origin in config.unimplemented:
+            log.log(f"uwkernel: {origin}: uWSGI option '{name}' is accepted for compatibility and has no effect")
+        check_hook_chains(config, self.plugins)
+        self.plugins.hook.uwkernel_configure(config=config)
+        return config
+
+    def phase(self, phase: Phase) -> None:
+        """Run one phase's hook chains and plugin hooks."""
+        run_phase(phase, self.config, self.plugins)
+
+    def start_up(self) -> None:
+        """Run the start-up phases up to post-app, with the jail and the privilege drop between them."""
+        config = self.config
+        self.phase(Phase.ASAP)
+        if not self.reloads:
+            self.phase(Phase.PRE_JAIL)
+        if config["chroot"]:
+            privileges.chroot(config["chroot"])
+        self.phase(Phase.POST_JAIL)
+        self.phase(Phase.IN_JAIL)
+        self.sockets = socket_setup.bind_all(config)
+        _write_pidfile(config["pidfile"])
+        if os.geteuid() == 0:
+            self.phase(Phase.AS_ROOT)
+            privileges.drop(config["uid"], config["gid"])
+        elif config["uid"] or config["gid"]:
+            log.log("uwkernel: not running as root: uid/gid ignored")
+        self.phase(Phase.AS_USER)
+        _write_pidfile(config["pidfile2"])
+        for pair in config["env"]:
+            name, _, value = pair.partition("=")
+            os.environ[name] = value
+        if config["chdir"]:
+            os.chdir(config["chdir"])
+        self.phase(Phase.PRE_APP)
+        self.phase(Phase.POST_APP)
+
+    def shut_down(self) -> None:
+        """Run as-user-atexit (not fatal) and the plugins' ``uwkernel_atexit``."""
+        self.phase(Phase.AS_USER_ATEXIT)
+        self.plugins.hook.uwkernel_atexit(config=self.config)
+
+    @property
+    def lazy_apps(self) -> bool:
+        """Whether apps load in each worker after fork instead of in the master."""
+        return bool(self.config["lazy-apps"] or self.config["lazy"])
+
+    def run(self) -> int:
+        """Start up, serve, shut down; return the exit status (or re-execute on a reload)."""
+        if self.config["show-config"]:
+            print(self.config.to_ini(), end="", flush=True)
+        if self.config["logto"] or self.config["daemonize"]:
+            log.set_target(self.config["logto"] or self.config["daemonize"])
+        if self.config["daemonize"]:
+            _daemonize()
+        self.start_up()
+        if self.config["logto2"]:
+            log.set_target(self.config["logto2"])
+        if not self.sockets:
+            log.log("uwkernel: no socket configured: the phases ran and there is nothing to serve, exiting")
+            self.shut_down()
+            return 0
+        if self.config["master"] or self.config["processes"] > 1:
+            return Master(self).run()
+        return self._serve_alone()
+
+    def _serve_alone(self) -> int:
+        """No master: this process is worker 1; SIGHUP reloads it by re-executing, SIGINT ends it."""
+        status = Worker(self, 1, self.sockets, Scoreboard(1), first_spawn=not self.reloads).run()
+        self.shut_down()
+        if status == EXIT_RELOAD and not self.config["exit-on-reload"]:
+            self.re_exec()
+        return 0 if status in (EXIT_RELOAD, 30) else status
+
+    def re_exec(self) -> None:
+        """Replace this process with a fresh instance of the same command, keeping the sockets."""
+        env = dict(os.environ)
+        env[RELOADS_ENV] = str(self.reloads + 1)
+        env[socket_setup.INHERIT_ENV] = socket_setup.inheritance_env(self.sockets)
+        os.chdir(self.cwd)
+        log.log("...gracefully reloading: executing a new instance...")
+        os.execve(sys.executable, [sys.executable, "-m", "uwkernel", *self.argv], env)
+
+
+def _write_pidfile(path: str | None) -> None:
+    if path:
+        with open(path, "w") as f:
+            f.write(f"{os.getpid()}\n")
+
+
+def _daemonize() -> None:
+    """Detach: fork twice, new session, stdin from /dev/null (the log was opened before)."""
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.close(null)
+
+
+class Master:
+    """The master loop: forks and respawns workers, handles signals, runs the timers."""
+
+    def __init__(self, instance: Instance):
+        self.instance = instance
+        self.config = instance.config
+        self.plugins = instance.plugins
+        self.sockets = instance.sockets
+        self.processes = self.config["processes"]
+        self.scoreboard = Scoreboard(self.processes)
+        self.pids: dict[int, int] = {}  # pid -> worker id
+        self.spawned: set[int] = set()  # worker ids spawned at least once
+        self.state = "running"  # running | reloading | stopping
+        self.exit_status = 0
+        self.chain: deque[int] = deque()  # worker ids still to chain-reload
+        self.chain_waiting: int | None = None  # the worker id whose new process must report accepting
+        self.signals: deque[int] = deque()
+        self.selector = selectors.DefaultSelector()
+        self.timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._touch = {name: {path: _mtime(path) for path in self.config[name]}
+                       for name in ("touch-reload", "touch-workers-reload", "touch-chain-reload")}
+        self.reload_after = False
+        self.fifo: MasterFifo | None = None
+
+    # -- plugin-facing API -------------------------------------------------------------------------
+
+    def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever ``fd`` is readable."""
+        self.selector.register(fd, selectors.EVENT_READ, callback)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once, ``delay`` seconds from now."""
+        heapq.heappush(self.timers, (time.monotonic() + delay, next(self._seq), callback))
+
+    def workers(self) -> list:
+        """Snapshots of every worker's scoreboard slot."""
+        return [self.scoreboard.read(i) for i in range(1, self.processes + 1)]
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Fork the workers and run until shutdown (returning the status) or reload (re-executing)."""
+        setproctitle(self.config["procname-master"] or procname(self.config, "uWSGI master"))
+        self._install_signals()
+        if self.config["stats"]:
+            stats.StatsServer(self, self.config["stats"])
+        if self.config["master-fifo"]:
+            self.fifo = MasterFifo(self, self.config["master-fifo"])
+        self.plugins.hook.uwkernel_master_start(master=self)
+        for worker_id in range(1, self.processes + 1):
+            self.spawn(worker_id)
+        self.call_later(1, self._tick)
+        while self.state != "done":
+            self._loop_once()
+        self.instance.shut_down()
+        if self.config["vacuum"]:
+            _vacuum(self.instance)
+        if self.reload_after:
+            self.instance.re_exec()
+        log.log("goodbye to uWSGI.")
+        return self.exit_status
+
+    def _loop_once(self) -> None:
+        timeout = max(0.0, self.timers[0][0] - time.monotonic()) if self.timers else None
+        for key, _ in self.selector.select(timeout):
+            key.data()
+        while self.signals:
+            self._on_signal(self.signals.popleft())
+        self._reap()
+        now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now:
+            heapq.heappop(self.timers)[2]()
+        if self.state in ("reloading", "stopping") and not self.pids:
+            self.reload_after = self.state == "reloading" and not self.config["exit-on-reload"]
+            self.state = "done"
+
+    def _install_signals(self) -> None:
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        self.add_reader(r, lambda: _drain(r))
+        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
+                       signal.SIGTSTP, signal.SIGCHLD):
+            signal.signal(signum, lambda signum, frame: self.signals.append(signum))
+
+    def _on_signal(self, signum: int) -> None:
+        if signum == signal.SIGHUP:
+            self.reload()
+        elif signum == signal.SIGTERM:
+            self.stop(graceful=True)
+        elif signum in (signal.SIGINT, signal.SIGQUIT):
+            self.stop(graceful=False)
+        elif signum == signal.SIGUSR1:
+            stats.log_stats(self)
+        elif signum == signal.SIGTSTP:
+            self.pause()
+
+    # -- workers -----------------------------------------------------------------------------------
+
+    def spawn(self, worker_id: int) -> None:
+        """Fork worker ``worker_id``."""
+        first = worker_id not in self.spawned
+        self.spawned.add(worker_id)
+        board = self.scoreboard
+        board.set(worker_id, "accepting", 0)
+        if not first:
+            board.set(worker_id, "respawn_count", board.read(worker_id).respawn_count + 1)
+        board.set(worker_id, "last_spawn", int(time.time()))
+        worker = Worker(self.instance, worker_id, self.sockets, board, first_spawn=first)
+        pid = fork_child(lambda: self._child(worker))
+        board.set(worker_id, "pid", pid)
+        self.pids[pid] = worker_id
+        log.log(f"spawned uWSGI worker {worker_id} (pid: {pid}, cores: 1)")
+
+    def _child(self, worker: Worker) -> int:
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
+                       signal.SIGTSTP, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
+        self.selector.close()
+        return worker.run()
+
+    def _reap(self) -> None:
+        while self.pids:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            worker_id = self.pids.pop(pid, None)
+            if worker_id is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            self.scoreboard.set(worker_id, "pid", 0)
+            if self.state != "running":
+                continue
+            lived = time.time() - self.scoreboard.read(worker_id).last_spawn
+            if code not in (EXIT_RELOAD, 0):
+                log.log(f"DAMN ! worker {worker_id} (pid: {pid}) died, exit status {code} :( trying respawn ...")
+            if code not in (EXIT_RELOAD, 0) and lived < 1:
+                delay = self.config["forkbomb-delay"]
+                log.log(f"worker respawning too fast: waiting {delay} seconds (forkbomb-delay)")
+                self.call_later(delay, lambda w=worker_id: self._respawn_if_missing(w))
+            else:
+                self.spawn(worker_id)
+
+    def _respawn_if_missing(self, worker_id: int) -> None:
+        if self.state == "running" and worker_id not in self.pids.values():
+            self.spawn(worker_id)
+
+    def _pid_of(self, worker_id: int) -> int | None:
+        return next((pid for pid, wid in self.pids.items() if wid == worker_id), None)
+
+    # -- reloads and shutdown ----------------------------------------------------------------------
+
+    def reload(self, brutal: bool = False) -> None:
+        """Reload: workers finish their request (brutal: are ended), then the master re-executes itself."""
+        if self.state != "running":
+            return
+        log.log("...brutally killing workers..." if brutal else "...gracefully killing workers...")
+        self.plugins.hook.uwkernel_reload(config=self.config)
+        self.state = "reloading"
+        self._stop_workers(signal.SIGINT if brutal else signal.SIGHUP, self.config["worker-reload-mercy"])
+
+    def pause(self) -> None:
+        """Pause the workers, or resume them (SIGTSTP, the master FIFO's ``p``)."""
+        for pid in self.pids:
+            _kill(pid, signal.SIGTSTP)
+
+    def stop(self, graceful: bool) -> None:
+        """Shut down: SIGTERM lets running requests finish, SIGINT/SIGQUIT end the workers at once."""
+        if self.state == "stopping":
+            return
+        log.log("SIGTERM received: gracefully stopping the workers..." if graceful
+                else "SIGINT/SIGQUIT received...killing workers...")
+        self.state = "stopping"
+        self._stop_workers(signal.SIGHUP if graceful else signal.SIGINT, self.config["reload-mercy"])
+
+    def _stop_workers(self, signum: int, mercy: int) -> None:
+        for pid in list(self.pids):
+            _kill(pid, signum)
+        self.call_later(mercy, self._kill_remaining)
+
+    def _kill_remaining(self) -> None:
+        for pid in list(self.pids):
+            log.log(f"worker (pid: {pid}) did not stop in time: killing it")
+            _kill(pid, signal.SIGKILL)
+
+    def reload_workers(self, brutal: bool = False) -> None:
+        """Reload every worker (touch-workers-reload; brutal: SIGINT); the master stays."""
+        for pid in list(self.pids):
+            _kill(pid, signal.SIGINT if brutal else signal.SIGHUP)
+
+    def chain_reload(self) -> None:
+        """Reload the workers one at a time, each only once the previous new one is accepting."""
+        if self.chain or self.chain_waiting:
+            return
+        log.log("chain reload starting...")
+        self.chain.extend(range(1, self.processes + 1))
+        self._chain_next()
+
+    def _chain_next(self) -> None:
+        if self.chain_waiting is not None:
+            slot = self.scoreboard.read(self.chain_waiting)
+            if not (slot.accepting and slot.pid):
+                return
+            self.chain_waiting = None
+        if not self.chain:
+            log.log("chain reload complete")
+            return
+        worker_id = self.chain.popleft()
+        pid = self._pid_of(worker_id)
+        self.chain_waiting = worker_id
+        if pid:
+            self.scoreboard.set(worker_id, "accepting", 0)
+            _kill(pid, signal.SIGHUP)
+
+    # -- the tick ----------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self.call_later(1, self._tick)
+        if self.state != "running":
+            return
+        self._check_workers()
+        self._check_touch_files()
+        if self.chain_waiting is not None:
+            self._chain_next()
+        self.plugins.hook.uwkernel_master_tick(master=self)
+
+    def _check_workers(self) -> None:
+        now = time.time()
+        lifetime = self.config["max-worker-lifetime"]
+        rss_limit = self.config["reload-on-rss"] * 1024 * 1024
+        for pid, worker_id in list(self.pids.items()):
+            slot = self.scoreboard.read(worker_id)
+            deadlines = [d for d in (slot.deadline, slot.user_deadline) if d]
+            if deadlines and now > min(deadlines):
+                self._harakiri(pid, worker_id, slot)
+            elif lifetime and now - slot.last_spawn > lifetime:
+                log.log(f"worker {worker_id} lifetime reached, it was running for {lifetime} second(s)")
+                _kill(pid, signal.SIGHUP)
+            elif rss_limit and _rss(pid) > rss_limit:
+                log.log(f"worker {worker_id} (pid: {pid}) exceeded reload-on-rss: reloading it")
+                _kill(pid, signal.SIGHUP)
+
+    def _harakiri(self, pid: int, worker_id: int, slot) -> None:
+        ran = time.time() - slot.request_start
+        log.log(f"*** HARAKIRI ON WORKER {worker_id} (pid: {pid}, try: 1) *** request running for {ran:.1f} s")
+        self.scoreboard.set(worker_id, "harakiri_count", slot.harakiri_count + 1)
+        self.scoreboard.set(worker_id, "deadline", 0.0)
+        self.scoreboard.set(worker_id, "user_deadline", 0.0)
+        _kill(pid, signal.SIGKILL)
+
+    def _check_touch_files(self) -> None:
+        actions = {"touch-reload": self.reload, "touch-workers-reload": self.reload_workers,
+                   "touch-chain-reload": self.chain_reload}
+        for name, files in self._touch.items():
+            for path, before in files.items():
+                now = _mtime(path)
+                if now != before:
+                    files[path] = now
+                    log.log(f"*** {path} has been touched... ({name}) ***")
+                    actions[name]()
+
+
+
+class MasterFifo:
+    """The master FIFO (``master-fifo``): one byte per command; ``0``-``9`` select which FIFO is read."""
+
+    def __init__(self, master: Master, paths: list[str]):
+        self.master = master
+        self.paths = paths
+        self.fds: tuple[int, int] | None = None
+        self.commands = {
+            "c": master.chain_reload, "r": master.reload, "R": lambda: master.reload(brutal=True),
+            "q": lambda: master.stop(graceful=True), "Q": lambda: master.stop(graceful=False),
+            "w": master.reload_workers, "W": lambda: master.reload_workers(brutal=True),
+            "s": lambda: stats.log_stats(master), "p": master.pause, "l": self._reopen_log,
+        }
+        self.select(0)
+
+    def select(self, slot: int) -> None:
+        """Read commands from the ``slot``-th FIFO from now on (created 0600 when missing)."""
+        if slot >= len(self.paths):
+            log.log(f"master fifo: there is no fifo slot {slot}")
+            return
+        if self.fds:
+            self.master.selector.unregister(self.fds[0])
+            for fd in self.fds:
+                os.close(fd)
+        path = self.paths[slot]
+        if not os.path.exists(path):
+            os.mkfifo(path, 0o600)
+        read_fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        keep_open = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # no EOF when writers leave
+        self.fds = (read_fd, keep_open)
+        self.master.add_reader(read_fd, self.on_readable)
+
+    def on_readable(self) -> None:
+        """Run every command byte waiting in the FIFO."""
+        try:
+            data = os.read(self.fds[0], 4096)
+        except BlockingIOError:
+            return
+        for command in data.decode("latin-1"):
+            if command.isdigit():
+                self.select(int(command))
+            elif command in self.commands:
+                self.commands[command]()
+            elif not command.isspace():
+                log.log(f"master fifo: unknown command {command!r}")
+
+    def _reopen_log(self) -> None:
+        target = self.master.config["logto2"] or self.master.config["logto"] or self.master.config["daemonize"]
+        if target:
+            log.set_target(target)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _kill(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _vacuum(instance: Instance) -> None:
+    for s in instance.sockets:
+        if s.unix_path and os.path.exists(s.unix_path):
+            os.unlink(s.unix_path)
+    for name in ("pidfile", "pidfile2"):
+        if instance.config[name] and os.path.exists(instance.config[name]):
+            os.unlink(instance.config[name])

@@ -1,0 +1,201 @@
+"""One child process of the master: fork, procname, post-fork hooks, the accepting phases, its role loop.
+
+A worker's role loop is whatever plugin answers the ``uwkernel_worker`` hook first (the python
+plugin's WSGI loop by default). It gets connections from :meth:`Worker.accept`, which returns
+``None`` when the worker must stop: a graceful stop (SIGHUP from the master, max-requests reached)
+lets the running request finish.
+
+Exit statuses, as uWSGI's: 17 after a graceful stop (reload), 30 when ended by SIGINT/SIGQUIT,
+22 when no app could be served (``need-app``), 5 after an uncaught exception.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import TYPE_CHECKING
+
+from . import log
+from .phases import Phase, run_phase
+from .scoreboard import STATUS_IDLE, STATUS_PAUSE
+
+try:  # setproctitle is a dependency; a missing C extension must not stop a worker
+    from setproctitle import setproctitle
+except ImportError:  # pragma: no cover
+    def setproctitle(title: str) -> None:
+        """Fallback: procnames unavailable."""
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from .master import Instance
+    from .scoreboard import Scoreboard
+    from .sockets import ListenSocket
+
+EXIT_RELOAD, EXIT_END, EXIT_NO_APP, EXIT_EXCEPTION = 17, 30, 22, 5
+
+
+def procname(config, name: str) -> str:
+    """The process title for ``name`` ("uWSGI worker 1"), with ``procname-prefix`` and friends."""
+    prefix = config["procname-prefix"] or ""
+    if config["procname-prefix-spaced"]:
+        prefix = config["procname-prefix-spaced"] + " "
+    return f"{prefix}{name}{config['procname-append'] or ''}"
+
+
+class Worker:
+    """A worker process: its id (1-based), its sockets, its scoreboard slot and its stop flags."""
+
+    def __init__(self, instance: Instance, worker_id: int, sockets: list[ListenSocket],
+                 scoreboard: Scoreboard, first_spawn: bool):
+        self.instance = instance
+        self.config = instance.config
+        self.plugins = instance.plugins
+        self.id = worker_id
+        self.sockets = sockets
+        self.scoreboard = scoreboard
+        self.first_spawn = first_spawn
+        self.slot = scoreboard.slot(worker_id)
+        self.stopping = False
+        self.paused = False
+        self.harakiri = self.config["harakiri"] or 0
+        self.max_requests = (self.config["max-requests"] or 0) + (self.config["max-requests-delta"] or 0) * worker_id
+        self.min_lifetime = self.config["min-worker-lifetime"]
+        self.spawned_at = time.time()
+        self._poll: select.epoll | None = None
+        self._wakeup_r = -1
+        self._accepting = False
+
+    # -- the child's life --------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """The child's whole life after fork; returns its exit status."""
+        self._install_signals()
+        setproctitle(procname(self.config, f"uWSGI worker {self.id}"))
+        self.plugins.hook.uwkernel_post_fork(process=self)
+        for phase in self._accepting_phases():
+            run_phase(phase, self.config, self.plugins)
+        try:
+            result = self.plugins.hook.uwkernel_worker(worker=self)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else 1
+        except Exception:
+            log.log(f"uwkernel: worker {self.id} died of an uncaught exception:\n{traceback.format_exc()}")
+            return EXIT_EXCEPTION
+        if result is None:
+            log.log("uwkernel: no plugin runs workers (is uwkernel-python installed?)")
+            return EXIT_NO_APP
+        return result if isinstance(result, int) and result is not True else EXIT_RELOAD
+
+    def _accepting_phases(self) -> list[Phase]:
+        phases = [Phase.ACCEPTING]
+        if self.first_spawn:
+            phases.append(Phase.ACCEPTING_ONCE)
+        if self.id == 1:
+            phases.append(Phase.ACCEPTING1)
+            if self.first_spawn:
+                phases.append(Phase.ACCEPTING1_ONCE)
+        return phases
+
+    def _install_signals(self) -> None:
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wakeup_r = r
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGHUP, self._graceful)
+        signal.signal(signal.SIGTERM, self._graceful)
+        signal.signal(signal.SIGINT, self._end)
+        signal.signal(signal.SIGQUIT, self._end)
+        signal.signal(signal.SIGTSTP, self._pause)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+    def _graceful(self, signum, frame) -> None:
+        self.stopping = True
+
+    def _end(self, signum, frame) -> None:
+        os._exit(EXIT_END)
+
+    def _pause(self, signum, frame) -> None:
+        self.paused = not self.paused
+        self.scoreboard.set(self.id, "status", STATUS_PAUSE if self.paused else STATUS_IDLE)
+
+    # -- what role loops call ----------------------------------------------------------------------
+
+    def set_accepting(self) -> None:
+        """Tell the master this worker accepts requests (``uwsgi.accepting()`` for overridden loops)."""
+        self._accepting = True
+        self.slot.set_accepting(True)
+
+    def accept(self) -> tuple[socket.socket, object, ListenSocket] | None:
+        """Wait for the next connection on any socket; ``None`` when the worker must stop.
+
+        The first call marks the worker as accepting. Several workers waiting on one socket are woken
+        one at a time (EPOLLEXCLUSIVE); a signal wakes the wait at once.
+        """
+        if not self._accepting:
+            self.set_accepting()
+        while not self.stopping:
+            if not self.paused:
+                for lsock in self.sockets:
+                    try:
+                        conn, addr = lsock.sock.accept()
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except OSError as exc:
+                        if exc.errno in (errno.ECONNABORTED, errno.EMFILE, errno.ENFILE):
+                            continue
+                        raise
+                    return conn, addr, lsock
+            self._wait()
+        return None
+
+    def _wait(self) -> None:
+        if self._poll is None:
+            self._poll = select.epoll()
+            for lsock in self.sockets:
+                lsock.sock.setblocking(False)
+                self._poll.register(lsock.fileno, select.EPOLLIN | select.EPOLLEXCLUSIVE)
+            self._poll.register(self._wakeup_r, select.EPOLLIN)
+        if self.paused:
+            os.read(self._wakeup_r, 4096) if select.select([self._wakeup_r], [], [])[0] else None
+            return
+        for fd, _ in self._poll.poll():
+            if fd == self._wakeup_r:
+                try:
+                    os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
+
+    def request_started(self) -> float:
+        """Record that a request began (sets its harakiri deadline); return its start time."""
+        return self.slot.begin(self.harakiri)
+
+    def request_finished(self, start: float, tx: int, exception: bool = False) -> None:
+        """Record a finished request; after ``max-requests`` the worker stops gracefully."""
+        served = self.slot.end(start, tx, exception)
+        if self.max_requests and served >= self.max_requests and time.time() - self.spawned_at >= self.min_lifetime:
+            log.log(f"...The work of process {os.getpid()} is done (max requests reached). Seeya!")
+            self.stopping = True
+
+
+def fork_child(run) -> int:
+    """Fork; in the child call ``run()`` and exit with its status (never returning); return the pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:
+        status = run()
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        status = EXIT_EXCEPTION
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

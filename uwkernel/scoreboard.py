@@ -1,0 +1,126 @@
+"""The scoreboard: an anonymous shared mmap, made before forking, with one slot per worker.
+
+Each worker writes only its own slot (its status, counters and the deadline of the running request);
+the master reads every slot to enforce harakiri and max-requests and to answer the stats server
+without asking any worker. Writes are a few ``struct.pack_into`` calls per request.
+"""
+from __future__ import annotations
+
+import mmap
+import struct
+import time
+from dataclasses import dataclass
+
+# One slot: the fields below, little-endian, 8 bytes each. The master writes the first four, the
+# worker the others; the worker's request counters are contiguous so one pack writes them all.
+_FIELDS = ("pid", "harakiri_count", "last_spawn", "respawn_count",
+           "status", "accepting", "signals",
+           "requests", "delta_requests", "exceptions", "tx", "running_time", "avg_rt",
+           "deadline", "request_start", "user_deadline")
+_FORMAT = "<" + "q" * 13 + "ddd"
+_SLOT = struct.Struct(_FORMAT)
+SLOT_SIZE = 128
+assert _SLOT.size <= SLOT_SIZE
+
+STATUS_IDLE, STATUS_BUSY, STATUS_PAUSE, STATUS_CHEAP = 0, 1, 2, 3
+STATUS_NAMES = {STATUS_IDLE: "idle", STATUS_BUSY: "busy", STATUS_PAUSE: "pause", STATUS_CHEAP: "cheap"}
+
+_OFF = {name: i * 8 for i, name in enumerate(_FIELDS)}
+_COUNTERS = struct.Struct("<qqqqqq")  # requests .. avg_rt
+_Q = struct.Struct("<q")
+_D = struct.Struct("<d")
+
+
+@dataclass
+class SlotView:
+    """A snapshot of one slot, as the master and the stats server read it."""
+
+    id: int
+    pid: int
+    harakiri_count: int
+    last_spawn: int
+    respawn_count: int
+    status: int
+    accepting: int
+    signals: int
+    requests: int
+    delta_requests: int
+    exceptions: int
+    tx: int
+    running_time: int
+    avg_rt: int
+    deadline: float
+    request_start: float
+    user_deadline: float
+
+    @property
+    def status_name(self) -> str:
+        """The status as the stats server names it (idle, busy, pause, cheap)."""
+        return STATUS_NAMES.get(self.status, "idle")
+
+
+class Scoreboard:
+    """Shared memory with ``size`` slots numbered 1..size (worker ids)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.mem = mmap.mmap(-1, SLOT_SIZE * (size + 1))
+
+    def read(self, worker_id: int) -> SlotView:
+        """A snapshot of slot ``worker_id``."""
+        return SlotView(worker_id, *_SLOT.unpack_from(self.mem, worker_id * SLOT_SIZE))
+
+    def slot(self, worker_id: int) -> "Slot":
+        """The writer for slot ``worker_id`` (used in that worker)."""
+        return Slot(self.mem, worker_id * SLOT_SIZE)
+
+    def set(self, worker_id: int, field: str, value: float) -> None:
+        """Set one field of a slot (the master uses it for pid, spawn time, respawns, harakiri count)."""
+        packer = _D if field in ("deadline", "request_start", "user_deadline") else _Q
+        packer.pack_into(self.mem, worker_id * SLOT_SIZE + _OFF[field], value)
+
+
+class Slot:
+    """One worker's writer: request start and end, accepting flag, user harakiri deadline.
+
+    ``requests``, ``exceptions``, ``tx`` and ``running_time`` carry on from the slot's previous
+    occupant (they count for the worker id); ``delta`` counts this process's requests.
+    """
+
+    def __init__(self, mem: mmap.mmap, base: int):
+        self.mem = mem
+        self.base = base
+        self.requests, _, self.exceptions, self.tx, self.running_time, _ = _COUNTERS.unpack_from(
+            mem, base + _OFF["requests"])
+        self.delta = 0
+        self._status = base + _OFF["status"]
+        self._counters = base + _OFF["requests"]
+        self._deadline = base + _OFF["deadline"]
+
+    def set_accepting(self, value: bool = True) -> None:
+        """Mark the worker as accepting requests (chain reload waits for it)."""
+        _Q.pack_into(self.mem, self.base + _OFF["accepting"], int(value))
+
+    def begin(self, harakiri: float) -> float:
+        """Mark a request as running; with ``harakiri`` > 0 set its deadline. Return the start time."""
+        now = time.time()
+        _Q.pack_into(self.mem, self._status, STATUS_BUSY)
+        struct.pack_into("<dd", self.mem, self._deadline, now + harakiri if harakiri else 0.0, now)
+        return now
+
+    def end(self, start: float, tx: int, exception: bool = False) -> int:
+        """Mark the request done: counters and average response time; return this process's count."""
+        self.requests += 1
+        self.delta += 1
+        self.tx += tx
+        self.running_time += int((time.time() - start) * 1_000_000)
+        self.exceptions += exception
+        _Q.pack_into(self.mem, self._status, STATUS_IDLE)
+        _D.pack_into(self.mem, self._deadline, 0.0)
+        _COUNTERS.pack_into(self.mem, self._counters, self.requests, self.delta, self.exceptions, self.tx,
+                            self.running_time, self.running_time // self.requests)
+        return self.delta
+
+    def set_user_deadline(self, deadline: float) -> None:
+        """Set (or clear with 0) a deadline of the application's own (``uwsgi.set_user_harakiri``)."""
+        _D.pack_into(self.mem, self.base + _OFF["user_deadline"], deadline)
