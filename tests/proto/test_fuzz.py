@@ -1,0 +1,213 @@
+"""Property tests: parsers fed random or mutated bytes fail only with ProtocolError; codecs round-trip."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from uwkernel.proto import ProtocolError
+from uwkernel.proto.body import ChunkedBody, ContentLengthBody
+from uwkernel.proto.http import parse_head, read_head
+from uwkernel.proto.uwsgi import (
+    build_packet,
+    decode_array,
+    encode_array,
+    encode_vars,
+    parse_header,
+    parse_vars,
+    read_packet,
+)
+
+settings.register_profile("proto", max_examples=300, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("proto")
+
+latin1 = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=255), max_size=40)
+var_dicts = st.dictionaries(latin1.filter(bool), latin1, max_size=20)
+
+VALID_PACKET = build_packet(0, encode_vars({
+    "REQUEST_METHOD": "POST", "PATH_INFO": "/x", "QUERY_STRING": "", "CONTENT_LENGTH": "4",
+    "HTTP_HOST": "example.com",
+})) + b"body"
+VALID_HEAD = (
+    b"POST /a%20b?c=d HTTP/1.1\r\nHost: example.com\r\nContent-Type: text/plain\r\n"
+    b"Transfer-Encoding: chunked\r\nConnection: keep-alive\r\nExpect: 100-continue\r\n"
+    b"Cookie: a=1\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n"
+)
+HEAD_ALPHABET = b"GETPOST /?%:;,-_ \t\r\n\x00\x7f\x85HTTP/1.01chunked" + bytes(range(256))
+
+
+def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
+    """``data`` cut at the given offsets (taken modulo its length, sorted)."""
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+
+
+@st.composite
+def mutated(draw, valid: bytes, alphabet: bytes = bytes(range(256))):
+    """``valid`` with a few random bytes replaced, inserted or deleted, or cut short."""
+    data = bytearray(valid)
+    for _ in range(draw(st.integers(1, 6))):
+        pos = draw(st.integers(0, len(data)))
+        byte = draw(st.sampled_from(alphabet))
+        op = draw(st.sampled_from(["replace", "insert", "delete"]))
+        if op == "insert" or pos == len(data):
+            data.insert(pos, byte)
+        elif op == "replace":
+            data[pos] = byte
+        else:
+            del data[pos]
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(0, len(data)))]
+    return bytes(data)
+
+
+# --- uwsgi ----------------------------------------------------------------------------------------------
+
+
+@given(st.binary(max_size=600) | mutated(VALID_PACKET[4:]))
+def test_parse_vars_only_raises_protocol_error(buf):
+    try:
+        environ = parse_vars(buf)
+    except ProtocolError:
+        return
+    assert all(type(k) is str and k and type(v) is str for k, v in environ.items())
+    assert parse_vars(encode_vars(environ)) == environ
+
+
+@given(var_dicts)
+def test_vars_round_trip(variables):
+    assert parse_vars(encode_vars(variables), max_vars=64) == variables
+
+
+@given(st.lists(st.binary(max_size=50), max_size=30))
+def test_array_round_trip(items):
+    assert decode_array(encode_array(items)) == items
+
+
+@given(st.binary(max_size=200))
+def test_decode_array_only_raises_protocol_error(buf):
+    try:
+        items = decode_array(buf)
+    except ProtocolError:
+        return
+    assert encode_array(items) == buf
+
+
+@given(st.integers(0, 255), st.integers(0, 255), st.binary(max_size=300))
+def test_packet_round_trip(modifier1, modifier2, payload):
+    packet = build_packet(modifier1, payload, modifier2)
+    assert parse_header(packet) == (modifier1, len(payload), modifier2)
+    assert packet[4:] == payload
+
+
+@given(data=st.binary(max_size=300) | mutated(VALID_PACKET), cuts=st.lists(st.integers(0, 400), max_size=5))
+def test_read_packet_only_raises_protocol_error(scripted, data, cuts):
+    sock = scripted(*split_at(data, cuts))
+    try:
+        modifier1, modifier2, payload, leftover = read_packet(sock, buffer_size=256)
+    except ProtocolError:  # ConnectionClosed included
+        return
+    assert build_packet(modifier1, payload, modifier2) + leftover + sock.unread == data
+
+
+@given(cuts=st.lists(st.integers(0, len(VALID_PACKET)), max_size=8))
+def test_read_packet_any_split(scripted, cuts):
+    sock = scripted(*split_at(VALID_PACKET, cuts))
+    modifier1, modifier2, payload, leftover = read_packet(sock)
+    assert payload == VALID_PACKET[4:-4]
+    assert leftover + sock.unread == b"body"
+
+
+# --- HTTP -----------------------------------------------------------------------------------------------
+
+
+@given(st.binary(max_size=300) | mutated(VALID_HEAD, HEAD_ALPHABET))
+def test_parse_head_only_raises_protocol_error(head):
+    try:
+        environ, keep_alive, expect_continue, chunked = parse_head(head)
+    except ProtocolError as error:
+        assert error.status in (400, 501, 505)
+        return
+    assert all(type(k) is str and type(v) is str for k, v in environ.items())
+    assert {"REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "SERVER_PROTOCOL"} <= environ.keys()
+    assert not any(c in v for v in environ.values() for c in "\r\n\x00")
+    assert not (chunked and "CONTENT_LENGTH" in environ)
+
+
+@given(data=st.binary(max_size=300) | mutated(VALID_HEAD + b"rest", HEAD_ALPHABET),
+       cuts=st.lists(st.integers(0, 400), max_size=5))
+def test_read_head_only_raises_protocol_error(scripted, data, cuts):
+    try:
+        head, leftover = read_head(scripted(*split_at(data, cuts)), buffer_size=64, max_head=200)
+    except ProtocolError:
+        return
+    assert head.endswith((b"\n\n", b"\n\r\n"))
+    assert data.lstrip(b"\r\n").startswith(head + leftover)
+
+
+@given(cuts=st.lists(st.integers(0, len(VALID_HEAD)), max_size=10), crlf=st.booleans())
+def test_read_head_any_split(scripted, cuts, crlf):
+    request = VALID_HEAD if crlf else VALID_HEAD.replace(b"\r\n", b"\n")
+    sock = scripted(*split_at(request + b"BODY", cuts))
+    head, leftover = read_head(sock, buffer_size=32)
+    assert head == request
+    assert leftover + sock.unread == b"BODY"
+    assert parse_head(head)[0] == parse_head(VALID_HEAD)[0]
+
+
+# --- bodies ---------------------------------------------------------------------------------------------
+
+
+@st.composite
+def chunk_framing(draw, data: bytes) -> bytes:
+    """``data`` framed as a chunked body with random chunk sizes, hex case, extensions and trailers."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        size = draw(st.integers(1, len(data) - pos))
+        digits = f"{size:x}"
+        if draw(st.booleans()):
+            digits = digits.upper()
+        ext = draw(st.sampled_from([b"", b";a=b", b" ;x", b';q="1;2"']))
+        eol = draw(st.sampled_from([b"\r\n", b"\n"]))
+        out.append(digits.encode() + ext + eol + data[pos : pos + size] + eol)
+        pos += size
+    out.append(b"0" + draw(st.sampled_from([b"", b";end"])) + b"\r\n")
+    out.append(draw(st.sampled_from([b"", b"Trailer: 1\r\n", b"A: b\r\nC: d\n"])) + b"\r\n")
+    return b"".join(out)
+
+
+@given(data=st.data(), body=st.binary(max_size=500), tail=st.binary(max_size=40),
+       cuts=st.lists(st.integers(0, 2000), max_size=8), sizes=st.lists(st.integers(-1, 70), max_size=20))
+def test_chunked_round_trip(scripted, data, body, tail, cuts, sizes):
+    framed = data.draw(chunk_framing(body))
+    wire = framed + tail
+    leftover_cut = data.draw(st.integers(0, len(wire)))
+    sock = scripted(*split_at(wire[leftover_cut:], cuts))
+    reader = ChunkedBody(sock, wire[:leftover_cut])
+    got = b"".join(reader.read(size) if size != 0 else reader.readline() for size in sizes) + reader.read()
+    assert got == body
+    assert reader.drain() + sock.unread == tail
+
+
+@given(data=st.data(), body=st.binary(max_size=500), tail=st.binary(max_size=40),
+       cuts=st.lists(st.integers(0, 600), max_size=8), sizes=st.lists(st.integers(-1, 70), max_size=20))
+def test_content_length_round_trip(scripted, data, body, tail, cuts, sizes):
+    wire = body + tail
+    leftover_cut = data.draw(st.integers(0, len(wire)))
+    sock = scripted(*split_at(wire[leftover_cut:], cuts))
+    reader = ContentLengthBody(sock, wire[:leftover_cut], len(body))
+    got = b"".join(reader.read(size) if size != 0 else reader.readline() for size in sizes) + reader.read()
+    assert got == body
+    assert reader.drain() + sock.unread == tail
+
+
+@given(data=st.binary(max_size=300) | mutated(b"5;x\r\nhello\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\nNEXT"),
+       cuts=st.lists(st.integers(0, 400), max_size=5))
+def test_chunked_only_raises_protocol_error(scripted, data, cuts):
+    reader = ChunkedBody(scripted(*split_at(data, cuts)), b"", max_size=1000)
+    try:
+        reader.read()
+        reader.drain()
+    except ProtocolError:  # ConnectionClosed included
+        return

@@ -1,0 +1,191 @@
+"""The uwsgi binary protocol.
+
+A packet is a 4-byte header — ``modifier1`` (u8), ``datasize`` (u16 little-endian), ``modifier2`` (u8) —
+followed by ``datasize`` bytes of payload. For a WSGI request (modifier1 0) the payload is a block of
+vars, each ``u16le keylen, key, u16le vallen, value``; the request body (``CONTENT_LENGTH`` bytes)
+follows the packet and is not counted in ``datasize``. RPC (modifier1 173) carries an array instead:
+``u16le len, bytes`` repeated. The reply to a WSGI request is raw HTTP, with no uwsgi header.
+
+Parsing takes ``bytes``, ``bytearray`` or ``memoryview``; keys and values come out as latin-1 ``str``
+(the "native strings" PEP 3333 wants), so any byte survives the round trip.
+"""
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Iterable, Mapping
+
+from . import ConnectionClosed, ProtocolError
+
+__all__ = [
+    "HEADER_SIZE",
+    "MAX_PAYLOAD",
+    "parse_header",
+    "parse_vars",
+    "encode_vars",
+    "build_packet",
+    "encode_array",
+    "decode_array",
+    "read_packet",
+]
+
+#: Size of a packet header: modifier1, datasize, modifier2.
+HEADER_SIZE = 4
+#: Largest payload a header can describe (datasize is 16 bits).
+MAX_PAYLOAD = 0xFFFF
+
+_HEADER = struct.Struct("<BHB")
+_LEN = struct.Struct("<H")
+
+
+def parse_header(data) -> tuple[int, int, int]:
+    """Decode a packet header from the first 4 bytes of ``data``: ``(modifier1, datasize, modifier2)``.
+
+    >>> parse_header(b"\\x00\\x10\\x02\\x00")
+    (0, 528, 0)
+
+    Raises :class:`ProtocolError` when ``data`` is shorter than a header.
+    """
+    if len(data) < HEADER_SIZE:
+        raise ProtocolError(f"truncated uwsgi header ({len(data)} of 4 bytes)")
+    return _HEADER.unpack_from(data)
+
+
+def parse_vars(buf, max_vars: int = 64) -> dict[str, str]:
+    """Decode a vars block into a dict of latin-1 ``str``; a repeated key keeps its last value.
+
+    Raises :class:`ProtocolError` for an empty key, a var running past the end of ``buf``, or more
+    than ``max_vars`` vars (uWSGI's ``max-vars``). Empty values are valid (nginx sends
+    ``CONTENT_LENGTH`` and ``CONTENT_TYPE`` empty on a GET).
+    """
+    # Decode once; latin-1 maps byte offsets to character offsets, so the str is sliced directly.
+    text = str(buf, "latin-1")
+    end = len(buf)
+    environ: dict[str, str] = {}
+    pos = 0
+    left = max_vars
+    try:
+        while pos < end:
+            key = pos + 2
+            key_end = key + (buf[pos] | buf[pos + 1] << 8)
+            value = key_end + 2
+            value_end = value + (buf[key_end] | buf[key_end + 1] << 8)
+            if key_end == key or value_end > end or not left:
+                raise ProtocolError(
+                    f"too many uwsgi vars (max-vars is {max_vars})" if not left
+                    else f"empty uwsgi var key at offset {pos}" if key_end == key
+                    else f"truncated uwsgi var at offset {pos}"
+                )
+            environ[text[key:key_end]] = text[value:value_end]
+            pos = value_end
+            left -= 1
+    except IndexError:
+        raise ProtocolError(f"truncated uwsgi var at offset {pos}") from None
+    return environ
+
+
+def _as_bytes(item: str | bytes, what: str) -> bytes:
+    """``item`` as bytes (a ``str`` is encoded latin-1), refusing one longer than a u16 length allows."""
+    data = item.encode("latin-1") if isinstance(item, str) else bytes(item)
+    if len(data) > MAX_PAYLOAD:
+        raise ValueError(f"uwsgi {what} of {len(data)} bytes is longer than {MAX_PAYLOAD}")
+    return data
+
+
+def encode_vars(variables: Mapping[str | bytes, str | bytes]) -> bytes:
+    """Encode a mapping as a vars block; keys and values are ``bytes`` or latin-1 ``str``.
+
+    Raises ``ValueError`` for an empty key or a key or value over 65535 bytes.
+    """
+    pack = _LEN.pack
+    parts = []
+    for key, value in variables.items():
+        k = _as_bytes(key, "key")
+        if not k:
+            raise ValueError("uwsgi var keys cannot be empty")
+        v = _as_bytes(value, "value")
+        parts += (pack(len(k)), k, pack(len(v)), v)
+    return b"".join(parts)
+
+
+def build_packet(modifier1: int, payload: bytes = b"", modifier2: int = 0) -> bytes:
+    """A whole packet: the header for ``payload`` followed by ``payload``.
+
+    Raises ``ValueError`` when a modifier is not a byte or ``payload`` exceeds 65535 bytes.
+    """
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"uwsgi payload of {len(payload)} bytes is longer than {MAX_PAYLOAD}")
+    try:
+        return _HEADER.pack(modifier1, len(payload), modifier2) + payload
+    except struct.error:
+        raise ValueError(f"uwsgi modifiers must be 0-255, not {modifier1!r}, {modifier2!r}") from None
+
+
+def encode_array(items: Iterable[str | bytes]) -> bytes:
+    """Encode items as an array (``u16le len, bytes`` each), as RPC requests carry their arguments.
+
+    Items are ``bytes`` or latin-1 ``str``; empty items are allowed. Raises ``ValueError`` for an
+    item over 65535 bytes.
+    """
+    pack = _LEN.pack
+    parts = []
+    for item in items:
+        data = _as_bytes(item, "array item")
+        parts += (pack(len(data)), data)
+    return b"".join(parts)
+
+
+def decode_array(buf) -> list[bytes]:
+    """Decode an array block into its items; raises :class:`ProtocolError` if one is truncated."""
+    data = bytes(buf)
+    end = len(data)
+    items = []
+    pos = 0
+    while pos < end:
+        start = pos + 2
+        if start > end:
+            raise ProtocolError(f"truncated uwsgi array length at offset {pos}")
+        pos = start + (data[start - 2] | data[start - 1] << 8)
+        if pos > end:
+            raise ProtocolError(f"truncated uwsgi array item at offset {start - 2}")
+        items.append(data[start:pos])
+    return items
+
+
+def read_packet(
+    sock: socket.socket, buffer_size: int = 4096, timeout: float | None = None
+) -> tuple[int, int, bytes, bytes]:
+    """Read one packet from ``sock``: ``(modifier1, modifier2, payload, leftover)``.
+
+    ``leftover`` holds bytes read past the packet (the start of the request body). A ``datasize``
+    over ``buffer_size`` is refused with :class:`ProtocolError` ("invalid request block size"), as
+    uWSGI's ``buffer-size`` does. End of stream before a whole packet raises
+    :class:`ConnectionClosed` (``clean`` when nothing at all arrived). ``timeout``, when given, is set
+    on the socket first; socket errors, timeouts included, propagate as ``OSError``.
+    """
+    if timeout is not None:
+        sock.settimeout(timeout)
+    read_size = buffer_size + HEADER_SIZE  # the largest valid packet in one system call
+    data = sock.recv(read_size)
+    if not data:
+        raise ConnectionClosed("connection closed before a uwsgi packet", clean=True)
+    while len(data) < HEADER_SIZE:
+        more = sock.recv(read_size)
+        if not more:
+            raise ConnectionClosed("connection closed inside a uwsgi header")
+        data += more
+    modifier1, size, modifier2 = _HEADER.unpack_from(data)
+    if size > buffer_size:
+        raise ProtocolError(f"invalid request block size: {size} (buffer-size is {buffer_size})")
+    end = HEADER_SIZE + size
+    if len(data) < end:
+        parts = [data]
+        missing = end - len(data)
+        while missing:
+            more = sock.recv(missing)
+            if not more:
+                raise ConnectionClosed(f"connection closed inside a uwsgi packet ({missing} bytes missing)")
+            parts.append(more)
+            missing -= len(more)
+        return modifier1, modifier2, b"".join(parts)[HEADER_SIZE:], b""
+    return modifier1, modifier2, data[HEADER_SIZE:end], data[end:]
