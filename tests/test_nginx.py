@@ -72,20 +72,29 @@ http {{
 """)
     with Server("--socket", f"127.0.0.1:{upstream}", "--wsgi-file", str(app), "--master", "--processes", "2",
                 log=tmp_path / "server.log") as server:
+        wait_connectable(upstream, server)
         nginx = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.PIPE,
                                  start_new_session=True)
         try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", front), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            wait_connectable(front)
             yield front, server
         finally:
             nginx.kill()
             nginx.wait(10)
+
+
+def wait_connectable(port: int, server: Server | None = None, timeout: float = 20) -> None:
+    """Wait (bounded) until something accepts TCP connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server is not None and server.proc.poll() is not None:
+            raise AssertionError(f"uwkernel exited:\n{server.log_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
 
 
 def request(port: int, raw: bytes) -> tuple[int, dict, bytes]:

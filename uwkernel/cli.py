@@ -72,10 +72,14 @@ def plugins() -> None:
     for name, handler in manager.handlers.items():
         if name == handler.name:
             handlers.setdefault(handler.plugin, []).append(name)
+    uwsgi_names: dict[str, list[str]] = {}
+    for record in manager.uwsgi_plugin_names:
+        uwsgi_names.setdefault(record.plugin, []).append(record.pattern)
     for name, info in manager.infos.items():
         click.echo(f"{name}\t{info.distribution or '-'}\t{info.version or '-'}")
         click.echo(f"    options: {', '.join(o.name for o in options.get(name, [])) or '-'}")
         click.echo(f"    handlers: {', '.join(handlers.get(name, [])) or '-'}")
+        click.echo(f"    uWSGI plugins: {', '.join(uwsgi_names.get(name, [])) or '-'}")
     for failure in manager.failures:
         click.echo(f"FAILED {failure.describe()}")
     for name in sorted(manager.blocked):

@@ -141,15 +141,21 @@ def _ctime(seconds: float) -> str:
     return text
 
 
+_DEFAULT_LINE = ("[pid: %d|app: %d|req: %d/%d] %s (%s) {%d vars in %d bytes} [%s] %s %s => generated %d bytes "
+                 "in %d msecs%s(%s %d) %d headers in %d bytes (%d switches on core %d)")
+
+
 def default_request_line(r: RequestRecord) -> str:
     """uWSGI's default request log line for ``r``, without its newline."""
     v = r.vars
-    via = " via sendfile() " if r.sendfile else " "
-    return (f"[pid: {r.pid}|app: {r.app_id}|req: {r.app_requests}/{r.total_requests}] "
-            f"{v.get('REMOTE_ADDR', '')} ({v.get('REMOTE_USER', '')}) {{{r.var_count} vars in {r.packet_size} bytes}} "
-            f"[{_ctime(r.start)}] {v.get('REQUEST_METHOD', '')} {v.get('REQUEST_URI', '')} => generated {r.size} "
-            f"bytes in {r.micros // 1000} msecs{via}({v.get('SERVER_PROTOCOL', '')} {r.status}) {r.headers} "
-            f"headers in {r.hsize} bytes ({r.switches} switches on core {r.core})")
+    get = v.get
+    count = len(v)
+    return _DEFAULT_LINE % (
+        r.pid, r.app_id, r.app_requests, r.total_requests, get("REMOTE_ADDR", ""), get("REMOTE_USER", ""),
+        2 * count, 4 * count + sum(map(len, v)) + sum(map(len, v.values())), _ctime(r.start),
+        get("REQUEST_METHOD", ""), get("REQUEST_URI", ""), r.size, max(0, int((r.end - r.start) * 1000)),
+        " via sendfile() " if r.sendfile else " ", get("SERVER_PROTOCOL", ""), r.status, r.headers, r.hsize,
+        r.switches, r.core)
 
 
 def _memory() -> tuple[int, int]:

@@ -27,11 +27,11 @@ import time
 from collections import deque
 from typing import Callable, Mapping, Sequence
 
-from . import log, privileges, sockets as socket_setup, stats
+from . import log, privileges, runtime, sockets as socket_setup, stats
 from .config import Config, build_config, read_sources
 from .phases import Phase, check_hook_chains, run_phase
 from .plugins import PluginManager, blocked_from
-from .process import EXIT_RELOAD, Worker, fork_child, procname, setproctitle
+from .process import EXIT_RELOAD, PluginProcess, Worker, fork_child, procname, setproctitle
 from .scoreboard import Scoreboard
 
 RELOADS_ENV = "UWSGI_RELOADS"
@@ -43,6 +43,7 @@ class Instance:
     def __init__(self, argv: Sequence[str], environ: Mapping[str, str] = os.environ):
         self.argv = list(argv)
         self.cwd = os.getcwd()
+        runtime.instance = self
         self.reloads = int(environ.get(RELOADS_ENV, "0") or 0)
         self.plugins = PluginManager(blocked=blocked_from(self.argv, environ))
         self.config = self._configure(environ)
@@ -117,17 +118,19 @@ class Instance:
         self.start_up()
         if self.config["logto2"]:
             log.set_target(self.config["logto2"])
-        if not self.sockets:
+        specs = self.plugins.collect("uwkernel_add_processes", config=self.config)
+        if not self.sockets and not specs:
             log.log("uwkernel: no socket configured: the phases ran and there is nothing to serve, exiting")
             self.shut_down()
             return 0
-        if self.config["master"] or self.config["processes"] > 1:
-            return Master(self).run()
+        if self.config["master"] or self.config["processes"] > 1 or specs:
+            return Master(self, specs).run()
         return self._serve_alone()
 
     def _serve_alone(self) -> int:
         """No master: this process is worker 1; SIGHUP reloads it by re-executing, SIGINT ends it."""
-        status = Worker(self, 1, self.sockets, Scoreboard(1), first_spawn=not self.reloads).run()
+        runtime.scoreboard = Scoreboard(1)
+        status = Worker(self, 1, self.sockets, runtime.scoreboard, first_spawn=not self.reloads).run()
         self.shut_down()
         if status == EXIT_RELOAD and not self.config["exit-on-reload"]:
             self.re_exec()
@@ -164,14 +167,17 @@ def _daemonize() -> None:
 class Master:
     """The master loop: forks and respawns workers, handles signals, runs the timers."""
 
-    def __init__(self, instance: Instance):
+    def __init__(self, instance: Instance, specs: list):
         self.instance = instance
         self.config = instance.config
         self.plugins = instance.plugins
         self.sockets = instance.sockets
-        self.processes = self.config["processes"]
-        self.scoreboard = Scoreboard(self.processes)
+        self.processes = self.config["processes"] if self.sockets else 0
+        self.scoreboard = runtime.scoreboard = Scoreboard(self.processes)
         self.pids: dict[int, int] = {}  # pid -> worker id
+        self.specs = specs
+        self.extra: dict[int, int] = {}  # pid -> index in self.specs
+        self.extra_spawned_at: dict[int, float] = {}  # spec index -> last spawn time
         self.spawned: set[int] = set()  # worker ids spawned at least once
         self.state = "running"  # running | reloading | stopping
         self.exit_status = 0
@@ -204,6 +210,7 @@ class Master:
 
     def run(self) -> int:
         """Fork the workers and run until shutdown (returning the status) or reload (re-executing)."""
+        runtime.master_pid = os.getpid()
         setproctitle(self.config["procname-master"] or procname(self.config, "uWSGI master"))
         self._install_signals()
         if self.config["stats"]:
@@ -213,6 +220,8 @@ class Master:
         self.plugins.hook.uwkernel_master_start(master=self)
         for worker_id in range(1, self.processes + 1):
             self.spawn(worker_id)
+        for index in range(len(self.specs)):
+            self.spawn_process(index)
         self.call_later(1, self._tick)
         while self.state != "done":
             self._loop_once()
@@ -234,7 +243,7 @@ class Master:
         now = time.monotonic()
         while self.timers and self.timers[0][0] <= now:
             heapq.heappop(self.timers)[2]()
-        if self.state in ("reloading", "stopping") and not self.pids:
+        if self.state in ("reloading", "stopping") and not self.pids and not self.extra:
             self.reload_after = self.state == "reloading" and not self.config["exit-on-reload"]
             self.state = "done"
 
@@ -275,26 +284,38 @@ class Master:
         self.pids[pid] = worker_id
         log.log(f"spawned uWSGI worker {worker_id} (pid: {pid}, cores: 1)")
 
-    def _child(self, worker: Worker) -> int:
+    def spawn_process(self, index: int) -> None:
+        """Fork the plugin process ``self.specs[index]``."""
+        spec = self.specs[index]
+        child = PluginProcess(self.instance, spec, index)
+        pid = fork_child(lambda: self._child(child))
+        self.extra[pid] = index
+        self.extra_spawned_at[index] = time.time()
+        log.log(f"spawned {spec.procname} (pid: {pid})")
+
+    def _child(self, child: Worker | PluginProcess) -> int:
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
                        signal.SIGTSTP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         self.selector.close()
-        return worker.run()
+        return child.run()
 
     def _reap(self) -> None:
-        while self.pids:
+        while self.pids or self.extra:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            code = os.waitstatus_to_exitcode(status)
+            if pid in self.extra:
+                self._process_exited(pid, code)
+                continue
             worker_id = self.pids.pop(pid, None)
             if worker_id is None:
                 continue
-            code = os.waitstatus_to_exitcode(status)
             self.scoreboard.set(worker_id, "pid", 0)
             if self.state != "running":
                 continue
@@ -307,6 +328,21 @@ class Master:
                 self.call_later(delay, lambda w=worker_id: self._respawn_if_missing(w))
             else:
                 self.spawn(worker_id)
+
+    def _process_exited(self, pid: int, code: int) -> None:
+        index = self.extra.pop(pid)
+        if self.state != "running":
+            return
+        spec = self.specs[index]
+        log.log(f"{spec.procname} (pid: {pid}) exited with status {code}: respawning")
+        if time.time() - self.extra_spawned_at[index] < 1 and code not in (0, EXIT_RELOAD):
+            self.call_later(self.config["forkbomb-delay"], lambda: self._respawn_process_if_missing(index))
+        else:
+            self.spawn_process(index)
+
+    def _respawn_process_if_missing(self, index: int) -> None:
+        if self.state == "running" and index not in self.extra.values():
+            self.spawn_process(index)
 
     def _respawn_if_missing(self, worker_id: int) -> None:
         if self.state == "running" and worker_id not in self.pids.values():
@@ -341,12 +377,12 @@ class Master:
         self._stop_workers(signal.SIGHUP if graceful else signal.SIGINT, self.config["reload-mercy"])
 
     def _stop_workers(self, signum: int, mercy: int) -> None:
-        for pid in list(self.pids):
+        for pid in [*self.pids, *self.extra]:
             _kill(pid, signum)
         self.call_later(mercy, self._kill_remaining)
 
     def _kill_remaining(self) -> None:
-        for pid in list(self.pids):
+        for pid in [*self.pids, *self.extra]:
             log.log(f"worker (pid: {pid}) did not stop in time: killing it")
             _kill(pid, signal.SIGKILL)
 

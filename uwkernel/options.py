@@ -1,14 +1,13 @@
 """Option records: the kernel's own options and the registry of every option plugins add.
 
-The kernel is registered with the plugin manager like any plugin (under the name ``kernel``) and
-adds its options through the same ``uwkernel_add_options`` hook.
+The kernel adds its options through the same ``uwkernel_add_options`` hook as any plugin
+(:mod:`uwkernel.builtin`).
 """
 from __future__ import annotations
 
 import difflib
 from typing import Callable, Iterable, Iterator
 
-from . import hookimpl
 from .config.directives import CONFIG_OPTIONS
 from .errors import PluginError
 from .phases import Phase
@@ -96,12 +95,6 @@ KERNEL_OPTIONS: list[Option] = [
         for phase in Phase
     ),
 ]
-
-
-@hookimpl
-def uwkernel_add_options() -> list[Option]:
-    """The kernel's own options."""
-    return KERNEL_OPTIONS
 
 
 class OptionRegistry:

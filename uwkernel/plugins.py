@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import pluggy
 
 from . import ENTRY_POINT_GROUP, PROJECT_NAME, __version__, hookspecs, log
-from . import options as kernel_options
+from . import builtin
 from .errors import PluginError
 from .options import OptionRegistry
 from .types import HookHandler, UwsgiPluginName
@@ -93,7 +93,7 @@ class PluginManager:
         self.infos: dict[str, PluginInfo] = {}
         self.failures: list[PluginFailure] = []
         self.blocked: set[str] = set(blocked)
-        self._register(PluginInfo(KERNEL, kernel_options, PROJECT_NAME, __version__))
+        self._register(PluginInfo(KERNEL, builtin, PROJECT_NAME, __version__))
         if entry_points:
             self._load_entry_points()
 

@@ -20,7 +20,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
-from . import log
+from . import log, runtime
 from .phases import Phase, run_phase
 from .scoreboard import STATUS_IDLE, STATUS_PAUSE
 
@@ -49,6 +49,8 @@ def procname(config, name: str) -> str:
 class Worker:
     """A worker process: its id (1-based), its sockets, its scoreboard slot and its stop flags."""
 
+    is_worker = True
+
     def __init__(self, instance: Instance, worker_id: int, sockets: list[ListenSocket],
                  scoreboard: Scoreboard, first_spawn: bool):
         self.instance = instance
@@ -73,6 +75,7 @@ class Worker:
 
     def run(self) -> int:
         """The child's whole life after fork; returns its exit status."""
+        runtime.process = self
         self._install_signals()
         setproctitle(procname(self.config, f"uWSGI worker {self.id}"))
         self.plugins.hook.uwkernel_post_fork(process=self)
@@ -180,6 +183,45 @@ class Worker:
         if self.max_requests and served >= self.max_requests and time.time() - self.spawned_at >= self.min_lifetime:
             log.log(f"...The work of process {os.getpid()} is done (max requests reached). Seeya!")
             self.stopping = True
+
+
+class PluginProcess:
+    """A child a plugin declared with a :class:`~uwkernel.types.ProcessSpec` (a spooler, a mule).
+
+    SIGHUP and SIGTERM set :attr:`stopping` (the role loop should finish its task and return);
+    SIGINT and SIGQUIT end it at once. :attr:`wakeup_fd` becomes readable when a signal arrives,
+    so a loop waiting in ``select`` notices at once.
+    """
+
+    is_worker = False
+
+    def __init__(self, instance: Instance, spec, index: int):
+        self.instance = instance
+        self.config = instance.config
+        self.plugins = instance.plugins
+        self.spec = spec
+        self.index = index
+        self.stopping = False
+        self.wakeup_fd = -1
+
+    def run(self) -> int:
+        """The child's life after fork: signals, procname, post-fork hooks, then the spec's target."""
+        runtime.process = self
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.wakeup_fd = r
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGHUP, self._graceful)
+        signal.signal(signal.SIGTERM, self._graceful)
+        signal.signal(signal.SIGINT, lambda signum, frame: os._exit(EXIT_END))
+        signal.signal(signal.SIGQUIT, lambda signum, frame: os._exit(EXIT_END))
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        setproctitle(procname(self.config, self.spec.procname))
+        self.plugins.hook.uwkernel_post_fork(process=self)
+        result = self.spec.target(self)
+        return result if isinstance(result, int) else 0
+
+    def _graceful(self, signum, frame) -> None:
+        self.stopping = True
 
 
 def fork_child(run) -> int:

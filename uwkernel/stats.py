@@ -33,7 +33,7 @@ def listen_queue(sock: socket.socket) -> tuple[int, int]:
     return _TCP_INFO_QUEUE.unpack_from(info, 24)
 
 
-def _memory(pid: int) -> tuple[int, int]:
+def memory(pid: int) -> tuple[int, int]:
     """(rss, vsz) of ``pid`` in bytes, 0 when unknown."""
     try:
         with open(f"/proc/{pid}/statm") as f:
@@ -44,6 +44,22 @@ def _memory(pid: int) -> tuple[int, int]:
     return int(rss_pages) * page, int(vsz_pages) * page
 
 
+def worker_stats(slot) -> dict[str, Any]:
+    """One worker's entry of the stats document (also what ``uwsgi.workers()`` returns)."""
+    rss, vsz = memory(slot.pid) if slot.pid else (0, 0)
+    return {
+        "id": slot.id, "pid": slot.pid, "accepting": slot.accepting, "requests": slot.requests,
+        "delta_requests": slot.delta_requests, "exceptions": slot.exceptions,
+        "harakiri_count": slot.harakiri_count, "signals": slot.signals, "signal_queue": 0,
+        "status": slot.status_name, "rss": rss, "vsz": vsz, "running_time": slot.running_time,
+        "avg_rt": slot.avg_rt, "last_spawn": slot.last_spawn, "respawn_count": slot.respawn_count,
+        "tx": slot.tx, "apps": [],
+        "cores": [{"id": 0, "requests": slot.requests, "static_requests": 0, "routed_requests": 0,
+                   "offloaded_requests": 0, "write_errors": 0, "read_errors": 0,
+                   "in_request": int(slot.status_name == "busy"), "vars": [], "req_info": {}}],
+    }
+
+
 def build_stats(master: Master) -> dict[str, Any]:
     """The stats document, as uWSGI 2.0 writes it."""
     sockets, total_queue = [], 0
@@ -52,21 +68,7 @@ def build_stats(master: Master) -> dict[str, Any]:
         total_queue += queue
         sockets.append({"name": s.name, "proto": s.proto, "queue": queue, "max_queue": max_queue,
                         "shared": int(bool(s.shared_as)), "can_offload": 0})
-    workers = []
-    for slot in master.workers():
-        rss, vsz = _memory(slot.pid) if slot.pid else (0, 0)
-        busy = slot.status_name == "busy"
-        workers.append({
-            "id": slot.id, "pid": slot.pid, "accepting": slot.accepting, "requests": slot.requests,
-            "delta_requests": slot.delta_requests, "exceptions": slot.exceptions,
-            "harakiri_count": slot.harakiri_count, "signals": slot.signals, "signal_queue": 0,
-            "status": slot.status_name, "rss": rss, "vsz": vsz, "running_time": slot.running_time,
-            "avg_rt": slot.avg_rt, "last_spawn": slot.last_spawn, "respawn_count": slot.respawn_count,
-            "tx": slot.tx, "apps": [],
-            "cores": [{"id": 0, "requests": slot.requests, "static_requests": 0, "routed_requests": 0,
-                       "offloaded_requests": 0, "write_errors": 0, "read_errors": 0,
-                       "in_request": int(busy), "vars": [], "req_info": {}}],
-        })
+    workers = [worker_stats(slot) for slot in master.workers()]
     doc: dict[str, Any] = {
         "version": UWSGI_COMPAT_VERSION, "listen_queue": total_queue, "listen_queue_errors": 0,
         "signal_queue": 0, "load": total_queue, "pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid(),
