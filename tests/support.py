@@ -140,3 +140,31 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+#: A WSGI app answering "PID VERSION" (VERSION read from version.txt beside it at import); /sleep/N sleeps.
+APP = '''
+import os, time
+VERSION = open(os.path.join(os.path.dirname(__file__), "version.txt")).read().strip()
+
+def application(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path.startswith("/sleep/"):
+        time.sleep(float(path.split("/")[2]))
+    body = f"{os.getpid()} {VERSION}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+'''
+
+
+def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
+    """Poll ``predicate`` until it returns something true (returned), bounded by ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

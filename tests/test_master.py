@@ -9,20 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from support import Server, free_port, http_get
+from support import APP, Server, free_port, http_get, wait_for
 
-APP = '''
-import os, time
-VERSION = open(os.path.join(os.path.dirname(__file__), "version.txt")).read().strip()
-
-def application(environ, start_response):
-    path = environ["PATH_INFO"]
-    if path.startswith("/sleep/"):
-        time.sleep(float(path.split("/")[2]))
-    body = f"{os.getpid()} {VERSION}".encode()
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
-'''
 
 
 @pytest.fixture
@@ -74,16 +62,6 @@ class Client(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join(15)
-
-
-def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_hup_reload_loads_new_code_with_zero_failed_requests(tmp_path, app):
