@@ -29,6 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 from . import log, privileges, runtime, sockets as socket_setup, stats
 from .config import Config, build_config, read_sources
+from .errors import ConfigError
 from .phases import Phase, check_hook_chains, run_phase
 from .plugins import PluginManager, blocked_from
 from .process import EXIT_RELOAD, PluginProcess, Worker, fork_child, procname, setproctitle
@@ -93,7 +94,11 @@ class Instance:
             name, _, value = pair.partition("=")
             os.environ[name] = value
         if config["chdir"]:
-            os.chdir(config["chdir"])
+            try:
+                os.chdir(config["chdir"])
+            except OSError as exc:
+                raise ConfigError(f"cannot chdir to {config['chdir']}: {exc.strerror}", config.origin("chdir"),
+                                  "chdir") from None
         self.phase(Phase.PRE_APP)
         self.phase(Phase.POST_APP)
 
