@@ -147,15 +147,12 @@ _DEFAULT_LINE = ("[pid: %d|app: %d|req: %d/%d] %s (%s) {%d vars in %d bytes} [%s
 
 def default_request_line(r: RequestRecord) -> str:
     """uWSGI's default request log line for ``r``, without its newline."""
-    v = r.vars
-    get = v.get
-    count = len(v)
+    get = r.vars.get
     return _DEFAULT_LINE % (
         r.pid, r.app_id, r.app_requests, r.total_requests, get("REMOTE_ADDR", ""), get("REMOTE_USER", ""),
-        2 * count, 4 * count + sum(map(len, v)) + sum(map(len, v.values())), _ctime(r.start),
-        get("REQUEST_METHOD", ""), get("REQUEST_URI", ""), r.size, max(0, int((r.end - r.start) * 1000)),
-        " via sendfile() " if r.sendfile else " ", get("SERVER_PROTOCOL", ""), r.status, r.headers, r.hsize,
-        r.switches, r.core)
+        r.var_count, r.packet_size, _ctime(r.start), get("REQUEST_METHOD", ""), get("REQUEST_URI", ""), r.size,
+        r.micros // 1000, " via sendfile() " if r.sendfile else " ", get("SERVER_PROTOCOL", ""), r.status,
+        r.headers, r.hsize, r.switches, r.core)
 
 
 def _memory() -> tuple[int, int]:
@@ -175,7 +172,7 @@ def _host(r: RequestRecord) -> str:
 
 def _content_length(r: RequestRecord) -> int:
     value = r.vars.get("CONTENT_LENGTH", "")
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isdecimal() else 0
 
 
 #: ``log-format`` variables (uWSGI's names) and how each is rendered from a record.
@@ -275,5 +272,11 @@ class RequestLog:
         return "".join(out)
 
     def write(self, record: RequestRecord) -> None:
-        """Write the line for ``record`` to the log (request lines carry no ``log-date`` prefix)."""
-        write((self.format(record) + "\n").encode("utf-8", "backslashreplace"))
+        """Write the line for ``record`` to the log (request lines carry no ``log-date`` prefix).
+
+        A log that cannot be written to (a full disk, a closed pipe) does not fail the request.
+        """
+        try:
+            write((self.format(record) + "\n").encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass

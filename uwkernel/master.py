@@ -32,7 +32,7 @@ from .config import Config, build_config, read_sources
 from .errors import ConfigError
 from .phases import Phase, check_hook_chains, run_phase
 from .plugins import PluginManager, blocked_from
-from .process import EXIT_RELOAD, PluginProcess, Worker, fork_child, procname, setproctitle
+from .process import EXIT_NO_APP, EXIT_RELOAD, PluginProcess, Worker, fork_child, procname, setproctitle
 from .scoreboard import Scoreboard
 
 RELOADS_ENV = "UWSGI_RELOADS"
@@ -120,24 +120,28 @@ class Instance:
             log.set_target(self.config["logto"] or self.config["daemonize"])
         if self.config["daemonize"]:
             _daemonize()
+        specs = self.plugins.collect("uwkernel_add_processes", config=self.config)
+        with_master = bool(self.config["master"] or self.config["processes"] > 1 or specs)
+        if with_master:
+            runtime.master_pid = os.getpid()  # known while the apps load, as in uWSGI
         self.start_up()
         if self.config["logto2"]:
             log.set_target(self.config["logto2"])
-        specs = self.plugins.collect("uwkernel_add_processes", config=self.config)
         if not self.sockets and not specs:
             log.log("uwkernel: no socket configured: the phases ran and there is nothing to serve, exiting")
             self.shut_down()
             return 0
-        if self.config["master"] or self.config["processes"] > 1 or specs:
+        if with_master:
             return Master(self, specs).run()
         return self._serve_alone()
 
     def _serve_alone(self) -> int:
         """No master: this process is worker 1; SIGHUP reloads it by re-executing, SIGINT ends it."""
         runtime.scoreboard = Scoreboard(1)
-        status = Worker(self, 1, self.sockets, runtime.scoreboard, first_spawn=not self.reloads).run()
+        worker = Worker(self, 1, self.sockets, runtime.scoreboard, first_spawn=not self.reloads)
+        status = worker.run()
         self.shut_down()
-        if status == EXIT_RELOAD and not self.config["exit-on-reload"]:
+        if status == EXIT_RELOAD and worker.stop_signal != signal.SIGTERM and not self.config["exit-on-reload"]:
             self.re_exec()
         return 0 if status in (EXIT_RELOAD, 30) else status
 
@@ -215,7 +219,6 @@ class Master:
 
     def run(self) -> int:
         """Fork the workers and run until shutdown (returning the status) or reload (re-executing)."""
-        runtime.master_pid = os.getpid()
         setproctitle(self.config["procname-master"] or procname(self.config, "uWSGI master"))
         self._install_signals()
         if self.config["stats"]:
@@ -324,6 +327,11 @@ class Master:
             self.scoreboard.set(worker_id, "pid", 0)
             if self.state != "running":
                 continue
+            if code == EXIT_NO_APP:
+                log.log(f"worker {worker_id} could not load an app (need-app): stopping the instance")
+                self.exit_status = EXIT_NO_APP
+                self.stop(graceful=False)
+                continue
             lived = time.time() - self.scoreboard.read(worker_id).last_spawn
             if code not in (EXIT_RELOAD, 0):
                 log.log(f"DAMN ! worker {worker_id} (pid: {pid}) died, exit status {code} :( trying respawn ...")
@@ -339,6 +347,11 @@ class Master:
         if self.state != "running":
             return
         spec = self.specs[index]
+        if not spec.respawn:
+            log.log(f"{spec.procname} (pid: {pid}) exited with status {code}: stopping the instance")
+            self.exit_status = code
+            self.stop(graceful=True)
+            return
         log.log(f"{spec.procname} (pid: {pid}) exited with status {code}: respawning")
         if time.time() - self.extra_spawned_at[index] < 1 and code not in (0, EXIT_RELOAD):
             self.call_later(self.config["forkbomb-delay"], lambda: self._respawn_process_if_missing(index))
@@ -466,7 +479,6 @@ class Master:
                     files[path] = now
                     log.log(f"*** {path} has been touched... ({name}) ***")
                     actions[name]()
-
 
 
 class MasterFifo:

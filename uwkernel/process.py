@@ -67,8 +67,10 @@ class Worker:
         self.max_requests = (self.config["max-requests"] or 0) + (self.config["max-requests-delta"] or 0) * worker_id
         self.min_lifetime = self.config["min-worker-lifetime"]
         self.spawned_at = time.time()
+        self.stop_signal: int | None = None  # the signal that stopped the worker, if one did
         self._poll: select.epoll | None = None
         self._wakeup_r = -1
+        self._stop_fd = -1
         self._accepting = False
 
     # -- the child's life --------------------------------------------------------------------------
@@ -107,6 +109,13 @@ class Worker:
         r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._wakeup_r = r
         signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        # Written once on stop and never drained, so every thread waiting in accept() wakes up.
+        self._stop_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._poll = select.epoll()
+        for lsock in self.sockets:
+            self._poll.register(lsock.fileno, select.EPOLLIN | select.EPOLLEXCLUSIVE)
+        self._poll.register(self._wakeup_r, select.EPOLLIN)
+        self._poll.register(self._stop_fd, select.EPOLLIN)
         signal.signal(signal.SIGHUP, self._graceful)
         signal.signal(signal.SIGTERM, self._graceful)
         signal.signal(signal.SIGINT, self._end)
@@ -117,7 +126,14 @@ class Worker:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
     def _graceful(self, signum, frame) -> None:
+        self.stop_signal = signum
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop gracefully: running requests finish, every ``accept()`` returns None."""
         self.stopping = True
+        if self._stop_fd >= 0:
+            os.eventfd_write(self._stop_fd, 1)
 
     def _end(self, signum, frame) -> None:
         os._exit(EXIT_END)
@@ -137,7 +153,8 @@ class Worker:
         """Wait for the next connection on any socket; ``None`` when the worker must stop.
 
         The first call marks the worker as accepting. Several workers waiting on one socket are woken
-        one at a time (EPOLLEXCLUSIVE); a signal wakes the wait at once.
+        one at a time (EPOLLEXCLUSIVE); a signal wakes the wait at once. Safe to call from several
+        threads of the worker.
         """
         if not self._accepting:
             self.set_accepting()
@@ -157,12 +174,6 @@ class Worker:
         return None
 
     def _wait(self) -> None:
-        if self._poll is None:
-            self._poll = select.epoll()
-            for lsock in self.sockets:
-                lsock.sock.setblocking(False)
-                self._poll.register(lsock.fileno, select.EPOLLIN | select.EPOLLEXCLUSIVE)
-            self._poll.register(self._wakeup_r, select.EPOLLIN)
         if self.paused:
             os.read(self._wakeup_r, 4096) if select.select([self._wakeup_r], [], [])[0] else None
             return
@@ -182,7 +193,7 @@ class Worker:
         served = self.slot.end(start, tx, exception)
         if self.max_requests and served >= self.max_requests and time.time() - self.spawned_at >= self.min_lifetime:
             log.log(f"...The work of process {os.getpid()} is done (max requests reached). Seeya!")
-            self.stopping = True
+            self.stop()
 
 
 class PluginProcess:
@@ -221,7 +232,14 @@ class PluginProcess:
         return result if isinstance(result, int) else 0
 
     def _graceful(self, signum, frame) -> None:
+        self.stop_signal = signum
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop gracefully: running requests finish, every ``accept()`` returns None."""
         self.stopping = True
+        if self._stop_fd >= 0:
+            os.eventfd_write(self._stop_fd, 1)
 
 
 def fork_child(run) -> int:

@@ -70,6 +70,11 @@ class Scoreboard:
         """A snapshot of slot ``worker_id``."""
         return SlotView(worker_id, *_SLOT.unpack_from(self.mem, worker_id * SLOT_SIZE))
 
+    def total_requests(self) -> int:
+        """Requests served by every worker."""
+        offset = _OFF["requests"]
+        return sum(_Q.unpack_from(self.mem, i * SLOT_SIZE + offset)[0] for i in range(1, self.size + 1))
+
     def slot(self, worker_id: int) -> "Slot":
         """The writer for slot ``worker_id`` (used in that worker)."""
         return Slot(self.mem, worker_id * SLOT_SIZE)

@@ -81,6 +81,7 @@ def _bind(address: str, config: Config) -> tuple[socket.socket, str | None]:
         if unix_path:
             _unix_permissions(unix_path, config)
         sock.listen(config["listen"])
+        sock.setblocking(False)  # workers wait in epoll; a signal must never be stuck behind accept()
     except OSError as exc:
         sock.close()
         raise UwkernelError(f"cannot bind {address}: {exc.strerror or exc}") from None
@@ -150,6 +151,7 @@ def _open(proto, address, origin, option, config, inherited) -> ListenSocket:
     fd = inherited.get((proto, address))
     if fd is not None:
         sock = socket.socket(fileno=fd)
+        sock.setblocking(False)
         unix_path = address if sock.family == socket.AF_UNIX and not address.startswith("@") else None
         return ListenSocket(address, proto, sock, unix_path)
     try:

@@ -110,12 +110,14 @@ class ProcessSpec:
     """A child process a plugin needs the master to run beside the workers (a spooler, a mule).
 
     ``target(process)`` is the process's role loop; ``procname`` is what ``ps`` shows
-    (``"uWSGI spooler"``, ``"uWSGI mule 1"``).
+    (``"uWSGI spooler"``, ``"uWSGI mule 1"``). With ``respawn=False`` the process's exit ends the
+    instance, with the process's exit status (``pyrun``).
     """
 
     name: str
     procname: str
     target: Callable[..., Any]
+    respawn: bool = True
     plugin: str = ""
 
 
