@@ -88,11 +88,14 @@ class RequestRecord:
     """
 
     __slots__ = ("vars", "pid", "wid", "core", "app_id", "app_requests", "total_requests", "modifier1",
-                 "modifier2", "start", "end", "status", "size", "hsize", "headers", "switches", "sendfile")
+                 "modifier2", "start", "end", "status", "size", "hsize", "headers", "switches", "sendfile",
+                 "logvars")
 
     def __init__(self, vars: dict, pid: int, wid: int, core: int, app_id: int, app_requests: int,
                  total_requests: int, modifier1: int, modifier2: int, start: float, end: float,
-                 status: int, size: int, hsize: int, headers: int, switches: int, sendfile: bool = False):
+                 status: int, size: int, hsize: int, headers: int, switches: int, sendfile: bool = False,
+                 logvars: dict | None = None):
+        self.logvars = logvars
         self.vars = vars
         self.pid = pid
         self.wid = wid
@@ -223,16 +226,16 @@ def _request_var(name: str):
     return lambda r: r.vars.get(name, "")
 
 
-def _unknown(r: RequestRecord) -> str:
-    return ""
+def _logvar(name: str):
+    return lambda r: r.logvars.get(name, "") if r.logvars else ""
 
 
 def compile_log_format(fmt: str) -> list:
     """Split a ``log-format`` into literal strings and renderers (callables taking a record).
 
     ``%(name)`` is one of :data:`LOG_FORMAT_VARS`, ``%(var.NAME)`` the request variable NAME; any other
-    name (uWSGI's per-request logvars and metrics, which uwkernel does not have) renders as ``-``, as do
-    empty values. A ``%`` not followed by ``(`` is literal text.
+    name is a logvar the app set with ``uwsgi.set_logvar`` (uWSGI's metrics are not there); a missing or
+    empty value renders as ``-``. A ``%`` not followed by ``(`` is literal text.
     """
     parts: list = []
     pos = 0
@@ -249,7 +252,7 @@ def compile_log_format(fmt: str) -> list:
         if name.startswith("var."):
             parts.append(_request_var(name[4:]))
         else:
-            parts.append(LOG_FORMAT_VARS.get(name, _unknown))
+            parts.append(LOG_FORMAT_VARS.get(name) or _logvar(name))
         pos = end + 1
 
 

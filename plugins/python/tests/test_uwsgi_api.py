@@ -24,7 +24,9 @@ CORE = ["version", "version_info", "hostname", "numproc", "opt", "masterpid", "w
         "total_requests", "request_id", "started_on", "sockets", "accepting", "log", "setprocname", "reload",
         "stop", "is_a_reload", "listen_queue", "ready", "micros", "mem", "cores", "buffer_size", "has_threads",
         "applications", "magic_table", "set_user_harakiri", "lock", "unlock", "is_locked", "set_warning_message",
-        "logsize", "parsefile", "extract", "connect", "send", "recv", "close", "is_connected", "unbit", "loop"]
+        "logsize", "parsefile", "extract", "connect", "send", "recv", "close", "is_connected", "unbit", "loop",
+        "connection_fd", "disconnect", "log_this_request", "set_logvar", "get_logvar", "add_var", "cl",
+        "chunked_read", "chunked_read_nb"]
 
 STATE_APP = '''
 import json, uwsgi
@@ -261,3 +263,36 @@ def test_worker_override_with_the_aiohttp_example_two_sockets_four_workers(tmp_p
         server.wait_http(ports[0], "/again")
         assert asyncio.run(exercise(ports[1]))[1] == "Hello, websocket"
         assert server.proc.poll() is None
+
+
+REQUEST_APP = '''
+import os, uwsgi
+
+def application(environ, start_response):
+    uwsgi.set_logvar("user_id", "u42")
+    uwsgi.add_var("EXTRA", "added")
+    if environ["PATH_INFO"] == "/logme":
+        uwsgi.log_this_request()
+    body = f"{uwsgi.cl()} {os.fstat(uwsgi.connection_fd()).st_mode > 0} {uwsgi.get_logvar('user_id').decode()} "
+    body += environ["EXTRA"] + " " + environ["wsgi.input"].read().decode()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [body.encode()]
+'''
+
+
+def test_request_level_names_and_logvars(uwkernel_server, tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(REQUEST_APP)
+    server = uwkernel_server("--wsgi-file", str(app), "--log-format", "REQ %(uri) user=%(user_id) extra=%(var.EXTRA)")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"POST /x HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello")
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+    assert data.endswith(b"5 True u42 added hello")
+    wait_for(lambda: "REQ /x user=u42 extra=added" in server.log_text(), what="the request line with the logvar")
+    quiet = uwkernel_server("--wsgi-file", str(app), "--disable-logging")
+    quiet.get("/plain")
+    quiet.get("/logme")
+    wait_for(lambda: "GET /logme" in quiet.log_text(), what="the forced log line")
+    assert "GET /plain" not in quiet.log_text()

@@ -23,7 +23,7 @@ from uwkernel import hookimpl, log, runtime
 from uwkernel.phases import Phase
 from uwkernel.types import ModuleName, Option, ProcessSpec, UwsgiPluginName
 
-from . import scripts, uwsgi_core, uwsgi_module
+from . import scripts, uwsgi_core, uwsgi_module, uwsgi_request
 from .apps import AppTable
 from .loader import EXIT_NO_APP, NoAppError, load_apps, run_import, setup_sys_path
 from .loop import Server
@@ -54,8 +54,8 @@ def uwkernel_configure(config) -> None:
 
 @hookimpl
 def uwkernel_add_module_names(config) -> list[ModuleName]:
-    """The core names of the ``uwsgi`` module."""
-    return uwsgi_core.module_names(config)
+    """The core names of the ``uwsgi`` module, and those acting on the current request."""
+    return uwsgi_core.module_names(config) + uwsgi_request.module_names()
 
 
 @hookimpl

@@ -38,6 +38,7 @@ from uwkernel.proto.body import ChunkedBody, ContentLengthBody
 from uwkernel.proto.http import parse_head, read_head
 from uwkernel.proto.uwsgi import parse_vars, read_packet
 
+from . import uwsgi_request
 from .apps import AppTable
 from .environ import ErrorStream, base_environ, peer_vars, server_port, url_scheme
 from .inputs import EMPTY_INPUT, ContinueInput, buffer_body, content_length
@@ -122,6 +123,7 @@ class Server:
         self.errors = ErrorStream()
         self.handlers = request_handlers(worker)
         self.request_log = RequestLog(settings.log_format) if settings.logging else None
+        self.forced_log = RequestLog(settings.log_format)  # for uwsgi.log_this_request()
         self.lock = threading.Lock() if settings.threads > 1 else None
         hostname = socket.gethostname()
         self.http_vars = {lsock.fileno: {"SERVER_NAME": hostname, "SERVER_PORT": server_port(lsock.sock)}
@@ -349,17 +351,20 @@ class Core:
                 modifier2: int) -> None:
         """Pick the app, run it, count the request and log it."""
         app = self.single_app or self.apps.select(environ)
+        context = uwsgi_request.serving(response.conn, environ, variables, response)
         if app is None:
             no_app(response)
             failed = False
         else:
             app.requests += 1
             failed = call_app(app.callable, environ, response)
+        uwsgi_request.done()
         self.finish(start, response.head_bytes + response.body_bytes, failed)
         server = self.server
-        if server.request_log is not None:
-            server.request_log.write(RequestRecord(
+        request_log = server.request_log or (server.forced_log if context.force_log else None)
+        if request_log is not None:
+            request_log.write(RequestRecord(
                 variables, server.pid, self.worker.id, self.id, app.id if app else -1, app.requests if app else -1,
                 server.total_requests(), modifier1, modifier2, start, time.time(), response.status or 500,
                 response.body_bytes, response.head_bytes, response.header_count, response.switches,
-                response.sendfile))
+                response.sendfile, context.logvars))
