@@ -3,7 +3,7 @@
 Read top to bottom, :meth:`Instance.run` is the lifecycle:
 
 1. plugins load (entry points less the blocked ones) and the configuration is read and checked;
-2. asap; pre-jail (first start only); ``chroot``; post-jail; in-jail; as-root (when root);
+2. as-vassal (when an Emperor started this instance); asap; pre-jail (first start only); ``chroot``; post-jail; in-jail; as-root (when root);
    ``gid``/``uid`` drop; as-user; pre-app; the apps load (plugins do it in their pre-app
    ``uwkernel_phase``); post-app;
 3. serving: with ``master`` (or more than one process) the :class:`Master` loop forks the workers
@@ -36,6 +36,8 @@ from .process import EXIT_NO_APP, EXIT_RELOAD, PluginProcess, Worker, fork_child
 from .scoreboard import Scoreboard
 
 RELOADS_ENV = "UWSGI_RELOADS"
+#: Set by an Emperor in the environment of the vassals it starts: the vassal's config file.
+VASSAL_ENV = "UWKERNEL_VASSAL"
 
 
 class Instance:
@@ -46,6 +48,7 @@ class Instance:
         self.cwd = os.getcwd()
         runtime.instance = self
         self.reloads = int(environ.get(RELOADS_ENV, "0") or 0)
+        self.is_vassal = bool(environ.get(VASSAL_ENV))
         self.plugins = PluginManager(blocked=blocked_from(self.argv, environ))
         self.config = self._configure(environ)
         self.sockets: list[socket_setup.ListenSocket] = []
@@ -74,6 +77,8 @@ class Instance:
     def start_up(self) -> None:
         """Run the start-up phases up to post-app, with the jail and the privilege drop between them."""
         config = self.config
+        if self.is_vassal:
+            self.phase(Phase.AS_VASSAL)
         self.phase(Phase.ASAP)
         if not self.reloads:
             self.phase(Phase.PRE_JAIL)
