@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from .config import Config
     from .phases import Phase
     from .types import (
+        ChannelHandler,
         HookHandler,
         ModuleName,
         Option,
@@ -107,6 +108,19 @@ def uwkernel_add_module_names(config: Config) -> list[ModuleName]:
         @hookimpl
         def uwkernel_add_module_names(config):
             return [ModuleName("rpc", rpc_call), ModuleName("SPOOL_OK", -2)]
+    """
+
+
+@hookspec
+def uwkernel_add_channel_handlers() -> list[ChannelHandler]:
+    """Return the kinds of message this plugin sends between the master and its children.
+
+    Every child has a channel to the master (:mod:`uwkernel.ipc`); a message names its kind, and the
+    kind's handler runs on the receiving side. Example::
+
+        @hookimpl
+        def uwkernel_add_channel_handlers():
+            return [ChannelHandler("signal", on_master=route_signal, on_child=run_signal_handler)]
     """
 
 

@@ -24,10 +24,11 @@ import selectors
 import signal
 import sys
 import time
+import traceback
 from collections import deque
 from typing import Callable, Mapping, Sequence
 
-from . import log, privileges, runtime, sockets as socket_setup, stats
+from . import ipc, log, privileges, runtime, sockets as socket_setup, stats
 from .config import Config, build_config, read_sources
 from .errors import ConfigError
 from .phases import Phase, check_hook_chains, run_phase
@@ -190,6 +191,8 @@ class Master:
         self.scoreboard = runtime.scoreboard = Scoreboard(self.processes)
         self.pids: dict[int, int] = {}  # pid -> worker id
         self.specs = specs
+        self.kinds = ipc.Kinds(self.plugins.collect("uwkernel_add_channel_handlers"))
+        self.children: dict[int, ipc.Child] = {}  # pid -> every child, with its channel
         self.extra: dict[int, int] = {}  # pid -> index in self.specs
         self.extra_spawned_at: dict[int, float] = {}  # spec index -> last spawn time
         self.spawned: set[int] = set()  # worker ids spawned at least once
@@ -291,8 +294,10 @@ class Master:
         if not first:
             board.set(worker_id, "respawn_count", board.read(worker_id).respawn_count + 1)
         board.set(worker_id, "last_spawn", int(time.time()))
-        worker = Worker(self.instance, worker_id, self.sockets, board, first_spawn=first)
-        pid = fork_child(lambda: self._child(worker))
+        master_end, child_end = ipc.pair(self.kinds)
+        worker = Worker(self.instance, worker_id, self.sockets, board, first_spawn=first, channel=child_end)
+        pid = fork_child(lambda: self._child(worker, master_end))
+        self._track(ipc.Child("worker", worker_id, pid, master_end), child_end)
         board.set(worker_id, "pid", pid)
         self.pids[pid] = worker_id
         log.log(f"spawned uWSGI worker {worker_id} (pid: {pid}, cores: 1)")
@@ -300,19 +305,46 @@ class Master:
     def spawn_process(self, index: int) -> None:
         """Fork the plugin process ``self.specs[index]``."""
         spec = self.specs[index]
-        child = PluginProcess(self.instance, spec, index)
-        pid = fork_child(lambda: self._child(child))
+        master_end, child_end = ipc.pair(self.kinds)
+        child = PluginProcess(self.instance, spec, index, channel=child_end)
+        pid = fork_child(lambda: self._child(child, master_end))
+        self._track(ipc.Child(spec.name, index, pid, master_end, spec), child_end)
         self.extra[pid] = index
         self.extra_spawned_at[index] = time.time()
         log.log(f"spawned {spec.procname} (pid: {pid})")
 
-    def _child(self, child: Worker | PluginProcess) -> int:
+    def _child(self, child: Worker | PluginProcess, master_end: ipc.Channel) -> int:
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
                        signal.SIGTSTP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         self.selector.close()
+        master_end.close()
+        for other in self.children.values():
+            other.channel.close()
         return child.run()
+
+    def _track(self, child: ipc.Child, child_end: ipc.Channel) -> None:
+        """Keep the master's end of a new child's channel and listen to it."""
+        child_end.close()
+        self.children[child.pid] = child
+        self.add_reader(child.channel.fileno(), lambda: self._on_channel(child))
+
+    def _forget(self, pid: int) -> None:
+        child = self.children.pop(pid, None)
+        if child is not None:
+            self.selector.unregister(child.channel.fileno())
+            child.channel.close()
+
+    def _on_channel(self, child: ipc.Child) -> None:
+        for handler, payload in child.channel.receive():
+            if handler.on_master is None:
+                continue
+            try:
+                handler.on_master(self, child, payload)
+            except Exception:
+                log.log(f"uwkernel: {handler.plugin} message handler '{handler.kind}' failed in the master:\n"
+                        f"{traceback.format_exc().rstrip()}")
 
     def _reap(self) -> None:
         while self.pids or self.extra:
@@ -323,6 +355,7 @@ class Master:
             if pid == 0:
                 return
             code = os.waitstatus_to_exitcode(status)
+            self._forget(pid)
             if pid in self.extra:
                 self._process_exited(pid, code)
                 continue

@@ -20,7 +20,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
-from . import log, runtime
+from . import ipc, log, runtime
 from .phases import Phase, run_phase
 from .scoreboard import STATUS_IDLE, STATUS_PAUSE
 
@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from .sockets import ListenSocket
 
 EXIT_RELOAD, EXIT_END, EXIT_NO_APP, EXIT_EXCEPTION = 17, 30, 22, 5
+#: Under constant load a worker still reads its channel at least once every this many connections.
+MESSAGE_CHECK_EVERY = 16
 
 
 def procname(config, name: str) -> str:
@@ -46,14 +48,39 @@ def procname(config, name: str) -> str:
     return f"{prefix}{name}{config['procname-append'] or ''}"
 
 
-class Worker:
-    """A worker process: its id (1-based), its sockets, its scoreboard slot and its stop flags."""
+class ChildProcess:
+    """What every child of the master has: its channel to the master and the dispatch of its messages."""
+
+    channel: ipc.Channel | None = None
+
+    def dispatch_messages(self) -> None:
+        """Run the handler of every message the master sent (a failing handler is logged)."""
+        if self.channel is None:
+            return
+        for handler, payload in self.channel.receive():
+            if handler.on_child is None:
+                continue
+            try:
+                handler.on_child(self, payload)
+            except Exception:
+                log.log(f"uwkernel: {handler.plugin} message handler '{handler.kind}' failed:\n"
+                        f"{traceback.format_exc().rstrip()}")
+
+
+class Worker(ChildProcess):
+    """A worker process: its id (1-based), its sockets, its scoreboard slot and its stop flags.
+
+    Messages from the master are handled while the worker waits for a connection, and at least every
+    :data:`MESSAGE_CHECK_EVERY` connections under constant load.
+    """
 
     is_worker = True
 
     def __init__(self, instance: Instance, worker_id: int, sockets: list[ListenSocket],
-                 scoreboard: Scoreboard, first_spawn: bool):
+                 scoreboard: Scoreboard, first_spawn: bool, channel: ipc.Channel | None = None):
         self.instance = instance
+        self.channel = channel
+        self._accepted = 0
         self.config = instance.config
         self.plugins = instance.plugins
         self.id = worker_id
@@ -116,6 +143,8 @@ class Worker:
             self._poll.register(lsock.fileno, select.EPOLLIN | select.EPOLLEXCLUSIVE)
         self._poll.register(self._wakeup_r, select.EPOLLIN)
         self._poll.register(self._stop_fd, select.EPOLLIN)
+        if self.channel is not None:
+            self._poll.register(self.channel.fileno(), select.EPOLLIN)
         signal.signal(signal.SIGHUP, self._graceful)
         signal.signal(signal.SIGTERM, self._graceful)
         signal.signal(signal.SIGINT, self._end)
@@ -169,6 +198,9 @@ class Worker:
                         if exc.errno in (errno.ECONNABORTED, errno.EMFILE, errno.ENFILE):
                             continue
                         raise
+                    self._accepted += 1
+                    if self.channel is not None and self._accepted % MESSAGE_CHECK_EVERY == 0:
+                        self.dispatch_messages()
                     return conn, addr, lsock
             self._wait()
         return None
@@ -183,6 +215,8 @@ class Worker:
                     os.read(fd, 4096)
                 except BlockingIOError:
                     pass
+            elif self.channel is not None and fd == self.channel.fileno():
+                self.dispatch_messages()
 
     def request_started(self) -> float:
         """Record that a request began (sets its harakiri deadline); return its start time."""
@@ -196,18 +230,20 @@ class Worker:
             self.stop()
 
 
-class PluginProcess:
+class PluginProcess(ChildProcess):
     """A child a plugin declared with a :class:`~uwkernel.types.ProcessSpec` (a spooler, a mule).
 
     SIGHUP and SIGTERM set :attr:`stopping` (the role loop should finish its task and return);
     SIGINT and SIGQUIT end it at once. :attr:`wakeup_fd` becomes readable when a signal arrives,
-    so a loop waiting in ``select`` notices at once.
+    so a loop waiting in ``select`` notices at once; the loop should also watch :attr:`channel` and
+    call :meth:`dispatch_messages` when it is readable (or use :meth:`wait`).
     """
 
     is_worker = False
 
-    def __init__(self, instance: Instance, spec, index: int):
+    def __init__(self, instance: Instance, spec, index: int, channel: ipc.Channel | None = None):
         self.instance = instance
+        self.channel = channel
         self.config = instance.config
         self.plugins = instance.plugins
         self.spec = spec

@@ -137,3 +137,19 @@ class StatsFragment:
     key: str
     value: Any
     plugin: str = field(default="")
+
+
+@dataclass(frozen=True)
+class ChannelHandler:
+    """Messages of one ``kind`` between the master and its children (signals, mule messages, ...).
+
+    ``on_master(master, child, payload)`` runs in the master when a child sends this kind;
+    ``on_child(process, payload)`` runs in a child (a worker between requests, or whenever a plugin
+    process's loop calls ``process.dispatch_messages()``) when the master sends it.
+    ``child`` is a :class:`uwkernel.ipc.Child`.
+    """
+
+    kind: str
+    on_master: Callable[..., Any] | None = None
+    on_child: Callable[..., Any] | None = None
+    plugin: str = ""
