@@ -125,7 +125,7 @@ class Instance:
         if self.config["logto"] or self.config["daemonize"]:
             log.set_target(self.config["logto"] or self.config["daemonize"])
         if self.config["daemonize"]:
-            _daemonize()
+            _daemonize(self.config["daemonize"])
         specs = self.plugins.collect("uwkernel_add_processes", config=self.config)
         with_master = bool(self.config["master"] or self.config["processes"] > 1 or specs)
         if with_master:
@@ -167,16 +167,20 @@ def _write_pidfile(path: str | None) -> None:
             f.write(f"{os.getpid()}\n")
 
 
-def _daemonize() -> None:
-    """Detach: fork twice, new session, stdin from /dev/null (the log was opened before)."""
+def _daemonize(logfile: str) -> None:
+    """Detach: fork twice, new session; stdin from /dev/null, stdout and stderr to ``logfile``."""
     if os.fork():
         os._exit(0)
     os.setsid()
     if os.fork():
         os._exit(0)
     null = os.open(os.devnull, os.O_RDWR)
+    out = os.open(logfile, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
     os.close(null)
+    os.close(out)
 
 
 class Master:
