@@ -268,14 +268,19 @@ class PluginProcess(ChildProcess):
         return result if isinstance(result, int) else 0
 
     def _graceful(self, signum, frame) -> None:
-        self.stop_signal = signum
-        self.stop()
-
-    def stop(self) -> None:
-        """Stop gracefully: running requests finish, every ``accept()`` returns None."""
         self.stopping = True
-        if self._stop_fd >= 0:
-            os.eventfd_write(self._stop_fd, 1)
+
+    def wait(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` seconds (None: forever) for a signal or a message; run the messages."""
+        fds = [self.wakeup_fd] + ([self.channel.fileno()] if self.channel is not None else [])
+        ready = select.select(fds, [], [], timeout)[0]
+        if self.wakeup_fd in ready:
+            try:
+                os.read(self.wakeup_fd, 4096)
+            except BlockingIOError:
+                pass
+        if self.channel is not None and self.channel.fileno() in ready:
+            self.dispatch_messages()
 
 
 def fork_child(run) -> int:
