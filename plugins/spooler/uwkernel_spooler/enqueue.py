@@ -1,0 +1,103 @@
+"""Writing a task: choosing its dir, naming it, writing it, and waking the spoolers of its dir.
+
+The dict keys the spooler itself reads stay in the dict, as in uWSGI: ``spooler`` (the dir; it must
+be one of the instance's, its own or ``spooler-external``; none: the first one), ``priority`` (a
+number: the task goes to that subdirectory, scanned before the dir, lower first) and ``at`` (a unix
+time, fraction ignored: the task does not run before then).
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import signal
+import time
+
+from uwkernel import log
+
+from . import spoolfile
+from .context import Spooling
+
+
+class Enqueuer:
+    """Writes tasks for one instance; every worker, mule or spooler uses its own copy after fork."""
+
+    def __init__(self, spooling: Spooling):
+        self.spooling = spooling
+        self.dirs = spooling.settings.all_dirs
+        self.quiet = spooling.settings.quiet
+        self._counter = itertools.count(1)
+        self._prefix = f"{spoolfile.PREFIX}{spooling.hostname}_"
+        self._wakers = {d: [spooling.board.waker(slot) for slot in spooling.slots_of(d)] for d in self.dirs}
+
+    def enqueue(self, pairs: dict[bytes, bytes], block: bytes, body: bytes = b"") -> str:
+        """Write the task whose dict is ``pairs`` (encoded as ``block``) and ``body``; return its path.
+
+        Raises ``ValueError`` for an unknown ``spooler``, a ``priority`` that is not a number or an
+        ``at`` that is not a time, and ``OSError`` when the file cannot be written.
+        """
+        spooler = pairs.get(b"spooler")
+        directory = self._directory(spooler) if spooler or not self.dirs else self.dirs[0]
+        target = directory
+        priority = pairs.get(b"priority")
+        if priority:
+            if not (priority.isdigit() and priority.isascii()):
+                raise ValueError(f"spool priority must be a number, not {priority!r}")
+            target = f"{directory}/{priority.decode()}"
+        at = pairs.get(b"at")
+        at = _parse_at(at) if at else 0
+        now = time.time_ns()
+        name = (f"{self._prefix}{os.getpid()}_{next(self._counter)}_{random.getrandbits(31)}_"
+                f"{now // 1_000_000_000}_{now // 1000 % 1_000_000}")
+        data = spoolfile.header(len(block)) + block + body
+        try:
+            path = spoolfile.write(target, name, data, at)
+        except FileNotFoundError:
+            if target == directory:
+                raise
+            _make_dir(target)
+            path = spoolfile.write(target, name, data, at)
+        if not self.quiet:
+            log.log(f"[spooler] written {len(data)} bytes to file {path}")
+        self._wake(directory)
+        return path
+
+    def _directory(self, value: bytes | None) -> str:
+        if not value:
+            if not self.dirs:
+                raise ValueError("no spooler available")
+            return self.dirs[0]
+        wanted = os.fsdecode(value)
+        if wanted in self.dirs:
+            return wanted
+        real = os.path.realpath(wanted)
+        if real in self.dirs:
+            return real
+        raise ValueError(f"unable to find spooler \"{wanted}\"")
+
+    def _wake(self, directory: str) -> None:
+        """SIGUSR1 to the spoolers of ``directory`` that are waiting for work."""
+        for waker in self._wakers[directory]:
+            pid = waker()
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGUSR1)
+                except ProcessLookupError:
+                    pass
+
+
+def _make_dir(path: str) -> None:
+    """Create a priority subdirectory (0750) unless another process just did."""
+    try:
+        os.mkdir(path, 0o750)
+    except FileExistsError:
+        pass
+
+
+def _parse_at(value: bytes) -> int:
+    """``at`` as whole seconds since the epoch (0: run now)."""
+    whole = value.split(b".", 1)[0].strip()
+    try:
+        return max(int(whole or b"0"), 0)
+    except ValueError:
+        raise ValueError(f"spool 'at' must be a unix time, not {value!r}") from None

@@ -1,0 +1,288 @@
+"""The spool file: uWSGI's on-disk form of one task, written atomically and claimed under a lock.
+
+A spool file is a uwsgi packet: a 4-byte header (modifier1 17, datasize u16 little-endian,
+modifier2 0), a vars block of ``datasize`` bytes (the task's dict: ``u16le keylen, key, u16le
+vallen, value`` repeated), then the raw body, whose length is the file size less ``datasize + 4``.
+A task's ``at`` is the file's mtime: a file whose mtime is in the future is not run yet. Its name is
+``uwsgi_spoolfile_on_<host>_<pid>_<counter>_<random>_<sec>_<usec>``, in the spool dir or in a
+numeric priority subdirectory of it.
+
+Writing: the packet goes to an unnamed file (``O_TMPFILE``, mode 0600) that gets its mtime and is
+then linked under its real name — or, where the file system cannot, to a hidden temporary file
+(``.uwsgi_spoolfile_on_...``, which no spooler scans) renamed once whole — so a spooler, ours or
+uWSGI's, never sees half a task. Claiming: the file is opened without following
+symlinks and locked with a non-blocking whole-file write lock (an open-file-description lock, which
+conflicts with uWSGI's ``fcntl`` locks both ways); the lock is held while the task runs, and the file
+is unlinked before it is released.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+import struct
+
+#: Every spool file's name starts with this.
+PREFIX = "uwsgi_spoolfile_on_"
+#: Temporary files being written are hidden under this prefix (never scanned).
+TEMP_PREFIX = "." + PREFIX
+#: A file that is not a valid spool file is renamed with this suffix.
+BAD_SUFFIX = ".bad"
+#: The header's modifier1: a spool request.
+MODIFIER1 = 17
+#: The largest vars block a header can describe.
+MAX_VARS = 0xFFFF
+#: A file shorter than a header is taken for one a uWSGI writer is still filling for this long.
+IN_PROGRESS_GRACE = 60.0
+
+_HEADER = struct.Struct("<BHB")
+_LEN = struct.Struct("<H")
+_WRITE_LOCK = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+_OPEN_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOATIME
+_CREATE_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC
+_UNNAMED_FLAGS = os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC
+#: Whether this file system takes O_TMPFILE files and /proc lets them be linked (else: temp + rename).
+_unnamed_files = True
+_anchor_fd: int | None = None
+
+
+class SpoolFileError(ValueError):
+    """The bytes are not a valid spool file (garbage, truncated, or a dict that does not parse)."""
+
+
+# -- the codec ---------------------------------------------------------------------------------------
+
+
+def encode_vars(pairs: dict[bytes, bytes]) -> bytes:
+    """Encode a dict of bytes as a vars block; ``ValueError`` for an empty key or one over 64 KiB."""
+    if b"" in pairs:
+        raise ValueError("spool dict keys cannot be empty")
+    pack = _LEN.pack
+    try:
+        return b"".join([part for key, value in pairs.items()
+                         for part in (pack(len(key)), key, pack(len(value)), value)])
+    except struct.error:
+        raise ValueError("a spool dict item is over 64 KiB: send big values as the body") from None
+
+
+def decode_vars(block) -> dict[bytes, bytes]:
+    """Decode a vars block into a dict of bytes; :class:`SpoolFileError` when it does not parse."""
+    data = bytes(block)
+    end = len(data)
+    pairs: dict[bytes, bytes] = {}
+    pos = 0
+    while pos < end:
+        if pos + 2 > end:
+            raise SpoolFileError(f"truncated key length at offset {pos}")
+        key_end = pos + 2 + (data[pos] | data[pos + 1] << 8)
+        if key_end == pos + 2:
+            raise SpoolFileError(f"empty key at offset {pos}")
+        if key_end + 2 > end:
+            raise SpoolFileError(f"truncated key at offset {pos}")
+        value_end = key_end + 2 + (data[key_end] | data[key_end + 1] << 8)
+        if value_end > end:
+            raise SpoolFileError(f"truncated value at offset {key_end}")
+        pairs[data[pos + 2:key_end]] = data[key_end + 2:value_end]
+        pos = value_end
+    return pairs
+
+
+def header(datasize: int) -> bytes:
+    """The 4-byte header of a spool file whose vars block is ``datasize`` bytes."""
+    if datasize > MAX_VARS:
+        raise ValueError(f"the spool dict is {datasize} bytes: at most {MAX_VARS} (send big values as the body)")
+    return _HEADER.pack(MODIFIER1, datasize, 0)
+
+
+def decode(data: bytes) -> tuple[bytes, bytes]:
+    """Split a whole spool file into ``(vars block, body)``; :class:`SpoolFileError` if it is not one."""
+    if len(data) < _HEADER.size:
+        raise SpoolFileError(f"{len(data)} bytes: shorter than a header")
+    modifier1, datasize, _ = _HEADER.unpack_from(data)
+    if modifier1 != MODIFIER1:
+        raise SpoolFileError(f"modifier1 {modifier1} is not a spool request ({MODIFIER1})")
+    end = _HEADER.size + datasize
+    if end > len(data):
+        raise SpoolFileError(f"truncated: the dict is {datasize} bytes, {len(data) - _HEADER.size} present")
+    return data[_HEADER.size:end], data[end:]
+
+
+# -- writing -----------------------------------------------------------------------------------------
+
+
+def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
+    """Write ``data`` (a whole spool file) as ``directory/name`` atomically; return the path.
+
+    The file is written unnamed (``O_TMPFILE``) and linked under its name once whole; where the file
+    system cannot do that, it is written as a hidden ``.name`` and renamed. ``at`` > 0 becomes the
+    file's atime and mtime (the task runs from then on). On any error nothing is left behind.
+    """
+    global _unnamed_files
+    path = f"{directory}/{name}"
+    if _unnamed_files:
+        try:
+            fd = os.open(directory, _UNNAMED_FLAGS, 0o600)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise
+            _unnamed_files = False
+        else:
+            try:
+                _fill(fd, data, at)
+                os.link(f"/proc/self/fd/{fd}", path, dst_dir_fd=_link_anchor())
+                return path
+            except FileNotFoundError:
+                if not os.path.isdir(directory):
+                    raise
+                _unnamed_files = False  # no /proc (a chroot): fall back to renaming
+            finally:
+                os.close(fd)
+    temp = f"{directory}/.{name}"
+    fd = os.open(temp, _CREATE_FLAGS, 0o600)
+    try:
+        _fill(fd, data, at)
+        os.rename(temp, path)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    finally:
+        os.close(fd)
+    return path
+
+
+def _fill(fd: int, data: bytes, at: int) -> None:
+    """Write all of ``data`` to ``fd`` and set its mtime to ``at`` (when > 0)."""
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view):]
+    if at > 0:
+        os.utime(fd, (at, at))
+
+
+def _link_anchor() -> int:
+    """A directory fd: ``os.link`` only calls ``linkat(..., AT_SYMLINK_FOLLOW)`` when given one (the
+    destination path is absolute, so which directory does not matter)."""
+    global _anchor_fd
+    if _anchor_fd is None:
+        _anchor_fd = os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    return _anchor_fd
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+# -- claiming ----------------------------------------------------------------------------------------
+
+
+class Task:
+    """A spool file this process holds the lock of; the lock goes with :meth:`release` (or its kin)."""
+
+    __slots__ = ("path", "fd", "stat", "data")
+
+    def __init__(self, path: str, fd: int, st: os.stat_result, data: bytes):
+        self.path = path
+        self.fd = fd
+        self.stat = st
+        self.data = data
+
+    @property
+    def mtime(self) -> float:
+        """The file's mtime: the task's ``at``."""
+        return self.stat.st_mtime
+
+    def in_progress(self, now: float) -> bool:
+        """Whether a file too short for a header may still be being written (by uWSGI's in-place writer)."""
+        return len(self.data) < _HEADER.size and now - self.stat.st_ctime < IN_PROGRESS_GRACE
+
+    def release(self) -> None:
+        """Unlock the task and leave the file where it is (to run on a later scan)."""
+        os.close(self.fd)
+
+    def finish(self) -> None:
+        """The task is done: remove the file, then unlock."""
+        try:
+            os.unlink(self.path)
+        finally:
+            os.close(self.fd)
+
+    def set_aside(self) -> str | None:
+        """Rename a file that is not a valid task to ``<name>.bad`` and unlock; return the new path.
+
+        None when the file is no longer at its path (another process moved it first).
+        """
+        try:
+            if os.stat(self.path).st_ino != self.stat.st_ino:
+                return None
+            bad = self.path + BAD_SUFFIX
+            os.rename(self.path, bad)
+            return bad
+        except FileNotFoundError:
+            return None
+        finally:
+            os.close(self.fd)
+
+
+def claim(path: str) -> Task | None:
+    """Open and lock the spool file ``path`` and read it whole; None when it cannot be had now.
+
+    None means: gone, locked by a running spooler, not a regular file (a symlink is never followed),
+    or already removed by the spooler that held it before us.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except PermissionError:  # O_NOATIME needs the file's owner: open another user's task without it
+        try:
+            fd = os.open(path, _OPEN_FLAGS & ~os.O_NOATIME)
+        except OSError:
+            return None
+    except OSError:
+        return None
+    try:
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, _WRITE_LOCK)
+        st = os.fstat(fd)
+        if st.st_nlink == 0 or not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            return None
+        data = _read_all(fd, st.st_size)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return None
+        raise
+    return Task(path, fd, st, data)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    data = os.pread(fd, size, 0)
+    if len(data) == size:
+        return data
+    chunks = [data]
+    offset = len(data)
+    while chunk := os.pread(fd, 1 << 20, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def read(path: str) -> tuple[dict[bytes, bytes], bytes] | None:
+    """The ``(dict, body)`` of the task at ``path``, or None when it is missing, locked or not valid.
+
+    The lock is taken only to check that no spooler is running the task, and released at once.
+    """
+    task = claim(path)
+    if task is None:
+        return None
+    try:
+        block, body = decode(task.data)
+        return decode_vars(block), body
+    except SpoolFileError:
+        return None
+    finally:
+        task.release()
