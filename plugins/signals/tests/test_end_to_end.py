@@ -1,0 +1,145 @@
+"""Signals in running instances: targets (by pid), timers, file monitors, remote signals, signal_wait."""
+from __future__ import annotations
+
+import socket
+import struct
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from uwkernel.testing import Server, free_port, http_get, wait_for
+
+APP = Path(__file__).with_name("sigapp.py")
+
+
+def _lines(out: Path, name: str) -> list[int]:
+    path = out / name
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A master with 2 workers, an HTTP and a uwsgi socket, running sigapp.py; returns (server, out dir)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    watched = tmp_path / "watched"
+    watched.touch()
+    port, uport = free_port(), free_port()
+    server = Server("--http-socket", f"127.0.0.1:{port}", "--socket", f"127.0.0.1:{uport}", "--wsgi-file", str(APP),
+                    "--master", "--processes", "2", "--harakiri", "20",
+                    env={"SIGOUT": str(out), "WATCHED": str(watched), "NODE": f"127.0.0.1:{uport}"},
+                    log=tmp_path / "server.log")
+    server.port, server.uport, server.watched = port, uport, watched
+    try:
+        server.wait_http(port)
+        wait_for(lambda: len(_worker_pids(server)) == 2, 10, "two workers")
+        yield server, out
+    finally:
+        server.stop()
+
+
+def _worker_pids(server) -> set[int]:
+    return {pid for pid in server.group_pids() if pid != server.pid}
+
+
+def test_every_target_delivers_where_it_should(instance):
+    server, out = instance
+    workers = _worker_pids(server)
+    for num in (1, 2, 3, 4, 5):
+        assert http_get(server.port, f"/raise/{num}")[0] == 200
+    assert set(wait_for(lambda: len(_lines(out, "workers-1")) == 2 and _lines(out, "workers-1"))) == workers
+    assert set(wait_for(lambda: len(_lines(out, "active-4")) == 2 and _lines(out, "active-4"))) == workers
+    assert len(wait_for(lambda: _lines(out, "worker-2"))) == 1
+    assert wait_for(lambda: _lines(out, "first-5"))[0] in workers
+    worker2 = wait_for(lambda: _lines(out, "worker2-3"))
+    status = subprocess.run(["ps", "-o", "args=", "-p", str(worker2[0])], capture_output=True, text=True).stdout
+    assert worker2[0] in workers and "worker 2" in status
+
+
+def test_unsupported_target_and_registered(instance):
+    server, out = instance
+    assert http_get(server.port, "/raise/20")[0] == 200
+    wait_for(lambda: "UNSUPPORTED SIGNAL TARGET" in server.log_text(), 5, "the unsupported target line")
+    assert http_get(server.port, "/registered/1")[1] == b"True"
+    assert http_get(server.port, "/registered/99")[1] == b"None"
+
+
+def test_timer_rbtimer_and_mstimer_counts(instance):
+    server, out = instance
+    wait_for(lambda: len(_lines(out, "timer-10")) >= 3, 10, "three timer ticks")
+    assert len(_lines(out, "rbtimer-11")) == 2  # 2 iterations, then never again
+    assert len(_lines(out, "mstimer-12")) >= 10  # every 200 ms for 3 s
+
+
+def test_filemon_fires_on_touch(instance):
+    server, out = instance
+    server.watched.touch()
+    assert set(wait_for(lambda: len(_lines(out, "filemon-13")) >= 2 and _lines(out, "filemon-13"), 5)) \
+        == _worker_pids(server)
+
+
+def test_handler_that_raises_is_logged_and_worker_keeps_serving(instance):
+    server, out = instance
+    http_get(server.port, "/raise/6")
+    wait_for(lambda: server.log_text().count("RuntimeError: boom 6") == 2, 5, "both workers to log the error")
+    pids = _worker_pids(server)
+    for _ in range(4):
+        assert http_get(server.port, "/")[0] == 200
+    assert _worker_pids(server) == pids
+
+
+def test_remote_signal_over_modifier1_110(instance):
+    server, out = instance
+    with socket.create_connection(("127.0.0.1", server.uport), timeout=5) as s:
+        s.sendall(struct.pack("<BHB", 110, 0, 1))
+        assert s.recv(4) == struct.pack("<BHB", 255, 0, 1)
+    wait_for(lambda: len(_lines(out, "workers-1")) == 2, 5, "the remote signal")
+    assert http_get(server.port, "/remote/2")[0] == 200  # uwsgi.signal(2, node): the client side
+    wait_for(lambda: _lines(out, "worker-2"), 5, "the signal sent through the node")
+
+
+def test_remote_signal_to_a_dead_node_raises():
+    from uwkernel_signals.remote import send_remote
+    with pytest.raises(IOError):
+        send_remote(f"127.0.0.1:{free_port()}", 1, 2)
+
+
+def test_signal_wait(instance):
+    server, out = instance
+    result = {}
+    waiter = threading.Thread(target=lambda: result.update(r=http_get(server.port, "/wait/7", timeout=15)))
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while waiter.is_alive() and time.monotonic() < deadline:
+        http_get(server.port, "/raise/7")
+        waiter.join(0.5)
+    assert result["r"] == (200, b"7")
+
+
+def test_signal_registered_in_a_worker_goes_to_that_worker_only(instance):
+    server, out = instance
+    pid = int(http_get(server.port, "/register/40")[1])
+    http_get(server.port, "/raise/40")
+    assert wait_for(lambda: _lines(out, "local-40")) == [pid]
+
+
+def _spooler_available() -> bool:
+    from importlib.metadata import entry_points
+    return "spooler" in {ep.name for ep in entry_points(group="uwkernel.plugins")}
+
+
+@pytest.mark.skipif(not _spooler_available(), reason="--spooler needs the uwkernel-spooler plugin")
+def test_timer_with_spooler_target_runs_in_the_spooler(tmp_path):
+    out, spool = tmp_path / "out", tmp_path / "spool"
+    out.mkdir()
+    port = free_port()
+    with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APP.with_name("spoolapp.py")), "--master",
+                "--processes", "1", "--spooler", str(spool), env={"SIGOUT": str(out)},
+                log=tmp_path / "server.log") as server:
+        server.wait_http(port)
+        pids = wait_for(lambda: _lines(out, "spooler-timer"), 5, "the timer in the spooler")
+        status = subprocess.run(["ps", "-o", "args=", "-p", str(pids[0])], capture_output=True, text=True).stdout
+        assert "uWSGI spooler" in status
