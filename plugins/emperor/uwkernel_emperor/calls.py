@@ -1,0 +1,43 @@
+"""uWSGI's ``call-as-vassal1``/``3`` and ``call-as-emperor1``/``2``/``4``: C functions given the vassal.
+
+The function is found as ``dlsym(RTLD_DEFAULT, name)`` finds it: in the process and in every library
+loaded with ``RTLD_GLOBAL`` (the exec plugin's ``dlopen`` option). Arguments, as in uWSGI: the
+vassal's config file (``char *``), then its pid, uid and gid (ints).
+"""
+from __future__ import annotations
+
+import ctypes
+
+from uwkernel import log
+
+#: Option name -> what the function receives, in order (from "path", "pid", "uid", "gid").
+CALL_OPTIONS = {
+    "call-as-vassal1": ("path",),
+    "call-as-vassal3": ("path", "uid", "gid"),
+    "call-as-emperor1": ("path",),
+    "call-as-emperor2": ("path", "pid"),
+    "call-as-emperor4": ("path", "pid", "uid", "gid"),
+}
+
+_PROCESS = ctypes.CDLL(None)
+
+
+def run_calls(prefix: str, config, fatal: bool, **vassal) -> None:
+    """Call every function of the ``PREFIX*`` options above with the vassal's values.
+
+    A function that cannot be found raises LookupError when ``fatal``; otherwise it is logged and
+    the next one is called.
+    """
+    for option, fields in CALL_OPTIONS.items():
+        if not option.startswith(prefix):
+            continue
+        for name in config[option]:
+            try:
+                func = getattr(_PROCESS, name)
+            except AttributeError:
+                if fatal:
+                    raise LookupError(f'unable to call function "{name}" ({option})') from None
+                log.log(f'[emperor] unable to call function "{name}" ({option}, not fatal)')
+                continue
+            func.restype = None
+            func(*(vassal[f].encode() if f == "path" else ctypes.c_int(vassal[f]) for f in fields))
