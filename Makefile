@@ -6,11 +6,11 @@ PY := $(VENV)/bin/python
 PLUGINS := $(patsubst %/pyproject.toml,%,$(sort $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test docs clean
+.PHONY: install run test docs bench clean
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' $(foreach p,$(PLUGINS),-e ./$(p))
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
 	touch $@
 
 install: $(STAMP)
@@ -27,5 +27,18 @@ test: install
 docs: install
 	$(VENV)/bin/uwkernel options --markdown > docs/options.md
 
+# `make bench`: uWSGI, gunicorn and granian in their own venv, wrk and nginx from apt-get when missing,
+# then bench/run.py measures them next to uwkernel and writes docs/benchmarks.md (bench/README.md).
+BENCH_VENV ?= .bench-venv
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: install $(BENCH_VENV)/.installed
+	$(PY) bench/run.py --bench-venv $(BENCH_VENV) $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info plugins/*/*.egg-info
