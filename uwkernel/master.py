@@ -28,7 +28,7 @@ import traceback
 from collections import deque
 from typing import Callable, Mapping, Sequence
 
-from . import ipc, log, privileges, runtime, sockets as socket_setup, stats
+from . import ipc, log, osutil, privileges, runtime, sockets as socket_setup, stats
 from .config import Config, build_config, read_sources
 from .errors import ConfigError
 from .phases import Phase, check_hook_chains, run_phase
@@ -208,7 +208,7 @@ class Master:
         self.selector = selectors.DefaultSelector()
         self.timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
-        self._touch = {name: {path: _mtime(path) for path in self.config[name]}
+        self._touch = {name: {path: osutil.mtime(path) for path in self.config[name]}
                        for name in ("touch-reload", "touch-workers-reload", "touch-chain-reload")}
         self.reload_after = False
         self.fifo: MasterFifo | None = None
@@ -425,7 +425,7 @@ class Master:
     def pause(self) -> None:
         """Pause the workers, or resume them (SIGTSTP, the master FIFO's ``p``)."""
         for pid in self.pids:
-            _kill(pid, signal.SIGTSTP)
+            osutil.kill(pid, signal.SIGTSTP)
 
     def stop(self, graceful: bool) -> None:
         """Shut down: SIGTERM lets running requests finish, SIGINT/SIGQUIT end the workers at once."""
@@ -438,18 +438,18 @@ class Master:
 
     def _stop_workers(self, signum: int, mercy: int) -> None:
         for pid in [*self.pids, *self.extra]:
-            _kill(pid, signum)
+            osutil.kill(pid, signum)
         self.call_later(mercy, self._kill_remaining)
 
     def _kill_remaining(self) -> None:
         for pid in [*self.pids, *self.extra]:
             log.log(f"worker (pid: {pid}) did not stop in time: killing it")
-            _kill(pid, signal.SIGKILL)
+            osutil.kill(pid, signal.SIGKILL)
 
     def reload_workers(self, brutal: bool = False) -> None:
         """Reload every worker (touch-workers-reload; brutal: SIGINT); the master stays."""
         for pid in list(self.pids):
-            _kill(pid, signal.SIGINT if brutal else signal.SIGHUP)
+            osutil.kill(pid, signal.SIGINT if brutal else signal.SIGHUP)
 
     def chain_reload(self) -> None:
         """Reload the workers one at a time, each only once the previous new one is accepting."""
@@ -473,7 +473,7 @@ class Master:
         self.chain_waiting = worker_id
         if pid:
             self.scoreboard.set(worker_id, "accepting", 0)
-            _kill(pid, signal.SIGHUP)
+            osutil.kill(pid, signal.SIGHUP)
 
     # -- the tick ----------------------------------------------------------------------------------
 
@@ -498,10 +498,10 @@ class Master:
                 self._harakiri(pid, worker_id, slot)
             elif lifetime and now - slot.last_spawn > lifetime:
                 log.log(f"worker {worker_id} lifetime reached, it was running for {lifetime} second(s)")
-                _kill(pid, signal.SIGHUP)
+                osutil.kill(pid, signal.SIGHUP)
             elif rss_limit and _rss(pid) > rss_limit:
                 log.log(f"worker {worker_id} (pid: {pid}) exceeded reload-on-rss: reloading it")
-                _kill(pid, signal.SIGHUP)
+                osutil.kill(pid, signal.SIGHUP)
 
     def _harakiri(self, pid: int, worker_id: int, slot) -> None:
         ran = time.time() - slot.request_start
@@ -509,14 +509,14 @@ class Master:
         self.scoreboard.set(worker_id, "harakiri_count", slot.harakiri_count + 1)
         self.scoreboard.set(worker_id, "deadline", 0.0)
         self.scoreboard.set(worker_id, "user_deadline", 0.0)
-        _kill(pid, signal.SIGKILL)
+        osutil.kill(pid, signal.SIGKILL)
 
     def _check_touch_files(self) -> None:
         actions = {"touch-reload": self.reload, "touch-workers-reload": self.reload_workers,
                    "touch-chain-reload": self.chain_reload}
         for name, files in self._touch.items():
             for path, before in files.items():
-                now = _mtime(path)
+                now = osutil.mtime(path)
                 if now != before:
                     files[path] = now
                     log.log(f"*** {path} has been touched... ({name}) ***")
@@ -581,20 +581,6 @@ def _drain(fd: int) -> None:
             pass
     except BlockingIOError:
         pass
-
-
-def _kill(pid: int, signum: int) -> None:
-    try:
-        os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _mtime(path: str) -> float | None:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return None
 
 
 def _rss(pid: int) -> int:

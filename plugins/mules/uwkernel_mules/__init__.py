@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import os
 import signal
 import time
 
@@ -21,6 +20,7 @@ from uwkernel.types import ModuleName, Option, ProcessSpec
 
 from . import api
 from .layout import DEFAULT_MSG_SIZE, read_layout
+from uwkernel import osutil
 
 OPTIONS = [
     Option("mules", kind="list", help="add N plain mules (repeatable: the counts add up)"),
@@ -47,13 +47,6 @@ def farms() -> list[tuple[str, list[int]]]:
     return [(name, list(members)) for name, members in api.LAYOUT.farms.items()]
 
 
-def _mtime(path: str) -> float | None:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return None
-
-
 @hookimpl
 def uwkernel_add_options() -> list[Option]:
     """mules, mule, farm, mule-msg-size, mule-harakiri, touch-mules-reload."""
@@ -66,7 +59,7 @@ def uwkernel_configure(config) -> None:
     api.LAYOUT = read_layout(config)
     api.LAYOUT.open()
     _touched.clear()
-    _touched.update({path: _mtime(path) for path in config["touch-mules-reload"]})
+    _touched.update({path: osutil.mtime(path) for path in config["touch-mules-reload"]})
     for index, (name, members) in enumerate(farms(), 1):
         log.log(f"created farm {index} name: {name} mules:{','.join(map(str, members))}")
 
@@ -104,19 +97,12 @@ def uwkernel_master_tick(master) -> None:
         if child is not None and deadline and now > deadline:
             log.log(f"*** HARAKIRI ON MULE {mule.id} HANDLING SIGNAL/MESSAGE (pid: {child.pid}) ***")
             api.LAYOUT.set_deadline(mule.id, 0)
-            _kill(child.pid, signal.SIGKILL)
+            osutil.kill(child.pid, signal.SIGKILL)
     for path, before in _touched.items():
-        now_mtime = _mtime(path)
+        now_mtime = osutil.mtime(path)
         if now_mtime != before:
             _touched[path] = now_mtime
             log.log(f"*** {path} has been touched... reloading mules ***")
             for mule in api.LAYOUT.mules:
                 if mule.name in mules:
-                    _kill(mules[mule.name].pid, signal.SIGHUP)
-
-
-def _kill(pid: int, signum: int) -> None:
-    try:
-        os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
+                    osutil.kill(mules[mule.name].pid, signal.SIGHUP)

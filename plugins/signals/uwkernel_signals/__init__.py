@@ -21,6 +21,7 @@ from uwkernel.types import ChannelHandler, ModuleName, Option, RequestHandler
 from . import remote
 from .core import Signals
 from .timers import Timers
+from uwkernel import osutil
 
 OPTIONS = [
     Option("timer", kind="list", help="raise a signal every N seconds (syntax: SIGNAL SECONDS)"),
@@ -79,14 +80,7 @@ def uwkernel_configure(config) -> None:
                 raise ConfigError(str(exc), config.origin(name), name) from None
     for num, path in _pairs(config, "fs-signal", number_first=False):
         _timers.add("filemon", num, path)
-    _touch = {path: (num, _mtime(path)) for num, path in _pairs(config, "touch-signal", number_first=False)}
-
-
-def _mtime(path: str) -> float | None:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return None
+    _touch = {path: (num, osutil.mtime(path)) for num, path in _pairs(config, "touch-signal", number_first=False)}
 
 
 def _add_timer(signum: int, seconds: int) -> None:
@@ -145,7 +139,7 @@ def uwkernel_master_start(master) -> None:
 def uwkernel_master_tick(master) -> None:
     """touch-signal: a file whose mtime changed (or that appeared or vanished) raises its signal."""
     for path, (num, before) in list(_touch.items()):
-        now = _mtime(path)
+        now = osutil.mtime(path)
         if now != before:
             _touch[path] = (num, now)
             log.log(f"*** {path} has been touched... raising signal {num} ***")

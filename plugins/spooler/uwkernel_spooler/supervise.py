@@ -5,13 +5,13 @@ reads the board once a second (the master's tick) and answers the stats server.
 """
 from __future__ import annotations
 
-import os
 import signal
 import time
 
 from uwkernel import log
 
 from .context import Spooling
+from uwkernel import osutil
 
 
 def stats(spooling: Spooling) -> list[dict]:
@@ -29,13 +29,13 @@ class Supervisor:
 
     def __init__(self, spooling: Spooling):
         self.spooling = spooling
-        self.touch = {path: _mtime(path) for path in spooling.settings.touch}
+        self.touch = {path: osutil.mtime(path) for path in spooling.settings.touch}
 
     def tick(self) -> None:
         """Kill spoolers over ``spooler-harakiri``; reload them when a touch file changed."""
         self.check_harakiri(time.time())
         for path, before in self.touch.items():
-            now = _mtime(path)
+            now = osutil.mtime(path)
             if now != before:
                 self.touch[path] = now
                 log.log(f"*** {path} has been touched... reloading spoolers ***")
@@ -50,25 +50,11 @@ class Supervisor:
                 log.log(f"*** HARAKIRI ON THE SPOOLER (pid: {view.pid}) *** task {view.task} "
                         f"running for {now - view.started:.1f} s")
                 board.clear_deadline(slot)
-                _kill(view.pid, signal.SIGKILL)
+                osutil.kill(view.pid, signal.SIGKILL)
 
     def reload(self) -> None:
         """Gracefully restart every spooler process (each finishes its task first; the master respawns)."""
         for slot in range(self.spooling.board.slots):
             pid = self.spooling.board.read(slot).pid
             if pid:
-                _kill(pid, signal.SIGHUP)
-
-
-def _kill(pid: int, signum: int) -> None:
-    try:
-        os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _mtime(path: str) -> float | None:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return None
+                osutil.kill(pid, signal.SIGHUP)
