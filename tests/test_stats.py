@@ -52,6 +52,9 @@ def test_stats_json_has_uwsgi_keys_and_types_over_tcp_and_unix(tmp_path, app):
         server.wait_http(port)
         for _ in range(5):
             http_get(port)
+        # A worker is "accepting" once it reaches its first accept(): on a loaded machine the second may lag.
+        wait_for(lambda: all(w["accepting"] == 1 for w in json.loads(read_stats(("127.0.0.1", stats_port)))["workers"]),
+                 timeout=10)
         doc = json.loads(read_stats(("127.0.0.1", stats_port)))
         for key, kind in [("version", str), ("listen_queue", int), ("listen_queue_errors", int),
                           ("signal_queue", int), ("load", int), ("pid", int), ("uid", int), ("gid", int),

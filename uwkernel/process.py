@@ -87,15 +87,17 @@ class Worker(ChildProcess):
         self.sockets = sockets
         self.scoreboard = scoreboard
         self.first_spawn = first_spawn
-        self.slot = scoreboard.slot(worker_id)
+        self.slot = scoreboard.slot(worker_id, self.config["harakiri"] or 0)
         self.stopping = False
         self.paused = False
-        self.harakiri = self.config["harakiri"] or 0
         self.max_requests = (self.config["max-requests"] or 0) + (self.config["max-requests-delta"] or 0) * worker_id
+        #: :meth:`request_finished` checks for ``max-requests`` only once this process served this many.
+        self.request_limit = self.max_requests or float("inf")
         self.min_lifetime = self.config["min-worker-lifetime"]
         self.spawned_at = time.time()
         self.stop_signal: int | None = None  # the signal that stopped the worker, if one did
         self._poll: select.epoll | None = None
+        self._listeners = {lsock.fileno: lsock for lsock in sockets}
         self._wakeup_r = -1
         self._stop_fd = -1
         self._accepting = False
@@ -181,51 +183,70 @@ class Worker(ChildProcess):
     def accept(self) -> tuple[socket.socket, object, ListenSocket] | None:
         """Wait for the next connection on any socket; ``None`` when the worker must stop.
 
-        The first call marks the worker as accepting. Several workers waiting on one socket are woken
-        one at a time (EPOLLEXCLUSIVE); a signal wakes the wait at once. Safe to call from several
-        threads of the worker.
+        The first call marks the worker as accepting. Like uWSGI, the worker waits in ``epoll`` and then
+        accepts on the socket it reported, so an idle socket costs no failed ``accept``. Several
+        workers waiting on one socket are woken one at a time (EPOLLEXCLUSIVE); a signal or a message
+        from the master wakes the wait at once. Safe to call from several threads of the worker.
         """
         if not self._accepting:
             self.set_accepting()
+        listeners = self._listeners
+        poll = self._poll.poll
         while not self.stopping:
-            if not self.paused:
-                for lsock in self.sockets:
-                    try:
-                        conn, addr = lsock.sock.accept()
-                    except (BlockingIOError, InterruptedError):
+            if self.paused:
+                self._wait_paused()
+                continue
+            for fd, _ in poll():
+                lsock = listeners.get(fd)
+                if lsock is None:
+                    self._on_event(fd)
+                    continue
+                try:
+                    conn_fd, addr = lsock.sock._accept()
+                except (BlockingIOError, InterruptedError):
+                    continue  # another worker (or thread) took it
+                except OSError as exc:
+                    if exc.errno in (errno.ECONNABORTED, errno.EMFILE, errno.ENFILE):
                         continue
-                    except OSError as exc:
-                        if exc.errno in (errno.ECONNABORTED, errno.EMFILE, errno.ENFILE):
-                            continue
-                        raise
-                    self._accepted += 1
-                    if self.channel is not None and self._accepted % MESSAGE_CHECK_EVERY == 0:
-                        self.dispatch_messages()
-                    return conn, addr, lsock
-            self._wait()
+                    raise
+                self._accepted += 1
+                if self.channel is not None and self._accepted % MESSAGE_CHECK_EVERY == 0:
+                    self.dispatch_messages()
+                return socket.socket(lsock.sock.family, socket.SOCK_STREAM, 0, conn_fd), addr, lsock
         return None
 
-    def _wait(self) -> None:
-        if self.paused:
-            os.read(self._wakeup_r, 4096) if select.select([self._wakeup_r], [], [])[0] else None
-            return
-        for fd, _ in self._poll.poll():
-            if fd == self._wakeup_r:
-                try:
-                    os.read(fd, 4096)
-                except BlockingIOError:
-                    pass
-            elif self.channel is not None and fd == self.channel.fileno():
-                self.dispatch_messages()
+    def _wait_paused(self) -> None:
+        """While paused (SIGTSTP) wait for the next signal only."""
+        if select.select([self._wakeup_r], [], [])[0]:
+            os.read(self._wakeup_r, 4096)
+
+    def _on_event(self, fd: int) -> None:
+        """Handle a readable descriptor that is not a listening socket: the signal pipe or the channel."""
+        if fd == self._wakeup_r:
+            try:
+                os.read(fd, 4096)
+            except BlockingIOError:
+                pass
+        elif self.channel is not None and fd == self.channel.fileno():
+            self.dispatch_messages()
 
     def request_started(self) -> float:
-        """Record that a request began (sets its harakiri deadline); return its start time."""
-        return self.slot.begin(self.harakiri)
+        """Record that a request began (sets its harakiri deadline); return its start time.
+
+        Role loops may call ``worker.slot.begin()`` themselves: it is the same."""
+        return self.slot.begin()
 
     def request_finished(self, start: float, tx: int, exception: bool = False) -> None:
-        """Record a finished request; after ``max-requests`` the worker stops gracefully."""
-        served = self.slot.end(start, tx, exception)
-        if self.max_requests and served >= self.max_requests and time.time() - self.spawned_at >= self.min_lifetime:
+        """Record a finished request; after ``max-requests`` the worker stops gracefully.
+
+        Role loops may call ``worker.slot.end(...)`` themselves and :meth:`served` when the count it
+        returns reaches :attr:`request_limit`: it is the same."""
+        if self.slot.end(start, tx, exception) >= self.request_limit:
+            self.served()
+
+    def served(self) -> None:
+        """``max-requests`` reached: stop gracefully once ``min-worker-lifetime`` has passed."""
+        if time.time() - self.spawned_at >= self.min_lifetime:
             log.log(f"...The work of process {os.getpid()} is done (max requests reached). Seeya!")
             self.stop()
 

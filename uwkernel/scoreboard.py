@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass
 
 # One slot: the fields below, little-endian, 8 bytes each. The master writes the first four, the
-# worker the others; the worker's request counters are contiguous so one pack writes them all.
+# worker the others. The worker's fields are ordered so that one pack writes each request's start
+# (status, deadline, request_start) and one its end (the counters through status and deadline).
 _FIELDS = ("pid", "harakiri_count", "last_spawn", "respawn_count",
-           "status", "accepting", "signals",
+           "accepting", "signals",
            "requests", "delta_requests", "exceptions", "tx", "running_time", "avg_rt",
-           "deadline", "request_start", "user_deadline")
+           "status", "deadline", "request_start", "user_deadline")
 _FORMAT = "<" + "q" * 13 + "ddd"
 _SLOT = struct.Struct(_FORMAT)
 SLOT_SIZE = 128
@@ -27,20 +28,21 @@ STATUS_NAMES = {STATUS_IDLE: "idle", STATUS_BUSY: "busy", STATUS_PAUSE: "pause",
 
 _OFF = {name: i * 8 for i, name in enumerate(_FIELDS)}
 _COUNTERS = struct.Struct("<qqqqqq")  # requests .. avg_rt
+_BEGIN = struct.Struct("<qdd")  # status, deadline, request_start
+_END = struct.Struct("<qqqqqqqd")  # requests .. avg_rt, status, deadline
 _Q = struct.Struct("<q")
 _D = struct.Struct("<d")
 
 
 @dataclass
 class SlotView:
-    """A snapshot of one slot, as the master and the stats server read it."""
+    """A snapshot of one slot, as the master and the stats server read it (fields in slot order)."""
 
     id: int
     pid: int
     harakiri_count: int
     last_spawn: int
     respawn_count: int
-    status: int
     accepting: int
     signals: int
     requests: int
@@ -49,6 +51,7 @@ class SlotView:
     tx: int
     running_time: int
     avg_rt: int
+    status: int
     deadline: float
     request_start: float
     user_deadline: float
@@ -75,9 +78,9 @@ class Scoreboard:
         offset = _OFF["requests"]
         return sum(_Q.unpack_from(self.mem, i * SLOT_SIZE + offset)[0] for i in range(1, self.size + 1))
 
-    def slot(self, worker_id: int) -> "Slot":
-        """The writer for slot ``worker_id`` (used in that worker)."""
-        return Slot(self.mem, worker_id * SLOT_SIZE)
+    def slot(self, worker_id: int, harakiri: float = 0) -> "Slot":
+        """The writer for slot ``worker_id`` (used in that worker), giving requests ``harakiri`` seconds."""
+        return Slot(self.mem, worker_id * SLOT_SIZE, harakiri)
 
     def set(self, worker_id: int, field: str, value: float) -> None:
         """Set one field of a slot (the master uses it for pid, spawn time, respawns, harakiri count)."""
@@ -89,42 +92,43 @@ class Slot:
     """One worker's writer: request start and end, accepting flag, user harakiri deadline.
 
     ``requests``, ``exceptions``, ``tx`` and ``running_time`` carry on from the slot's previous
-    occupant (they count for the worker id); ``delta`` counts this process's requests.
+    occupant (they count for the worker id); ``delta`` counts this process's requests. ``harakiri``
+    (seconds, 0 for none) is the deadline :meth:`begin` gives each request.
     """
 
-    def __init__(self, mem: mmap.mmap, base: int):
+    def __init__(self, mem: mmap.mmap, base: int, harakiri: float = 0):
         self.mem = mem
         self.base = base
+        self.harakiri = harakiri
         self.requests, _, self.exceptions, self.tx, self.running_time, _ = _COUNTERS.unpack_from(
             mem, base + _OFF["requests"])
         self.delta = 0
         self._status = base + _OFF["status"]
         self._counters = base + _OFF["requests"]
-        self._deadline = base + _OFF["deadline"]
 
     def set_accepting(self, value: bool = True) -> None:
         """Mark the worker as accepting requests (chain reload waits for it)."""
         _Q.pack_into(self.mem, self.base + _OFF["accepting"], int(value))
 
-    def begin(self, harakiri: float) -> float:
-        """Mark a request as running; with ``harakiri`` > 0 set its deadline. Return the start time."""
+    def begin(self) -> float:
+        """Mark a request as running, with its harakiri deadline when ``harakiri`` is set; return the
+        start time."""
         now = time.time()
-        _Q.pack_into(self.mem, self._status, STATUS_BUSY)
-        struct.pack_into("<dd", self.mem, self._deadline, now + harakiri if harakiri else 0.0, now)
+        harakiri = self.harakiri
+        _BEGIN.pack_into(self.mem, self._status, STATUS_BUSY, now + harakiri if harakiri else 0.0, now)
         return now
 
     def end(self, start: float, tx: int, exception: bool = False) -> int:
         """Mark the request done: counters and average response time; return this process's count."""
-        self.requests += 1
-        self.delta += 1
+        self.requests = requests = self.requests + 1
+        self.delta = delta = self.delta + 1
         self.tx += tx
-        self.running_time += int((time.time() - start) * 1_000_000)
-        self.exceptions += exception
-        _Q.pack_into(self.mem, self._status, STATUS_IDLE)
-        _D.pack_into(self.mem, self._deadline, 0.0)
-        _COUNTERS.pack_into(self.mem, self._counters, self.requests, self.delta, self.exceptions, self.tx,
-                            self.running_time, self.running_time // self.requests)
-        return self.delta
+        self.running_time = running_time = self.running_time + int((time.time() - start) * 1_000_000)
+        if exception:
+            self.exceptions += 1
+        _END.pack_into(self.mem, self._counters, requests, delta, self.exceptions, self.tx, running_time,
+                       running_time // requests, STATUS_IDLE, 0.0)
+        return delta
 
     def set_user_deadline(self, deadline: float) -> None:
         """Set (or clear with 0) a deadline of the application's own (``uwsgi.set_user_harakiri``)."""

@@ -93,6 +93,16 @@ def read_head(
     when no byte of a request had arrived).
     """
     buf = data
+    if not buf:
+        # The common case: one read holds a whole head whose request line ends in CRLF.
+        buf = sock.recv(buffer_size)
+        first = buf.find(b"\n")
+        if first > 1 and buf[first - 1] == 13 and buf[0] != 13:
+            end = buf.find(b"\r\n\r\n", first - 1)
+            if 0 <= end <= max_head - 4:
+                return buf[:end + 4], buf[end + 4:]
+        if not buf:
+            raise ConnectionClosed("connection closed before a request", clean=True)
     start = 0  # where the next search starts: earlier bytes were already searched
     crlf = None  # unknown until the request line's end arrived
     while True:
@@ -183,7 +193,11 @@ def parse_head(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
             value = environ[key] + ("; " if key == "HTTP_COOKIE" else ", ") + value
         environ[key] = value
 
-    _split_target(environ, target)
+    if target[:1] == "/" and "?" not in target and "%" not in target and "#" not in target:
+        environ["PATH_INFO"] = target  # the common case of _split_target
+        environ["QUERY_STRING"] = ""
+    else:
+        _split_target(environ, target)
 
     length = environ.get("CONTENT_LENGTH")
     if length is not None:
@@ -195,7 +209,7 @@ def parse_head(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
 
     connection = environ.get("HTTP_CONNECTION")
     if version == "HTTP/1.1":
-        keep_alive = connection is None or not _has_token(connection, "close")
+        keep_alive = connection is None or (connection != "close" and not _has_token(connection, "close"))
         expect = environ.get("HTTP_EXPECT")
         expect_continue = expect is not None and expect.lower() == "100-continue"
     else:

@@ -149,20 +149,14 @@ class Server:
     # -- counters (Slot writes are not thread-safe: serialise them when threaded) --------------------
 
     def begin(self) -> float:
-        """Mark a request as started (harakiri deadline); return its start time."""
-        if self.lock is None:
-            return self.worker.request_started()
+        """Mark a request as started (harakiri deadline); return its start time (serialised)."""
         with self.lock:
-            return self.worker.request_started()
+            return self.worker.slot.begin()
 
-    def finish(self, start: float, tx: int, exception: bool) -> None:
-        """Count a finished request."""
-        if self.lock is None:
-            self.worker.request_finished(start, tx, exception)
-            return
+    def end(self, start: float, tx: int, exception: bool) -> int:
+        """Count a finished request; return this process's count (serialised)."""
         with self.lock:
-            self.worker.request_finished(start, tx, exception)
-
+            return self.worker.slot.end(start, tx, exception)
 
 
 class Core:
@@ -182,8 +176,14 @@ class Core:
         self.max_vars = settings.max_vars
         self.post_buffering = settings.post_buffering
         self.single_app = self.apps.default if len(self.apps) == 1 and not settings.manage_script_name else None
-        self.begin = server.begin if server.lock else self.worker.request_started
-        self.finish = server.finish if server.lock else self.worker.request_finished
+        self.begin = server.begin if server.lock else self.worker.slot.begin
+        self._end = server.end if server.lock else self.worker.slot.end
+        self.request_limit = self.worker.request_limit
+
+    def finish(self, start: float, tx: int, exception: bool) -> None:
+        """Count a finished request (the worker stops once ``max-requests`` are served)."""
+        if self._end(start, tx, exception) >= self.request_limit:
+            self.worker.served()
 
     def run_in_thread(self) -> None:
         """:meth:`run` in a worker thread: signals are left to the main thread."""
@@ -278,18 +278,16 @@ class Core:
                 return
         environ["wsgi.input"] = body
         response = Response(conn, variables.get("SERVER_PROTOCOL") or "HTTP/1.0", False,
-                            variables.get("REQUEST_METHOD") == "HEAD", False)
-        self.run_app(environ, variables, response, start, modifier1, modifier2)
+                            variables.get("REQUEST_METHOD") == "HEAD", False, environ, variables)
+        self.run_app(response, start, modifier1, modifier2)
 
     # -- HTTP --------------------------------------------------------------------------------------
 
     def serve_http(self, conn: socket.socket, addr, lsock) -> None:
         """Serve the requests of an HTTP connection (several with keep-alive on ``http11`` sockets)."""
         worker = self.worker
-        peer = peer_vars(addr)
-        connection_vars = self.server.http_vars[lsock.fileno] | peer
-        connection_environ = self.http_environ[lsock.fileno].copy()
-        connection_environ.update(peer)
+        connection_vars = self.server.http_vars[lsock.fileno] | peer_vars(addr)
+        socket_environ = self.http_environ[lsock.fileno]
         reusable = lsock.proto == "http11"
         pending = b""
         while True:
@@ -307,7 +305,7 @@ class Core:
                 return  # a timeout or a reset while waiting for a request: nothing to answer
             start = self.begin()
             variables.update(connection_vars)
-            environ = connection_environ.copy()
+            environ = socket_environ.copy()
             environ.update(variables)
             body = continued = None
             if chunked:
@@ -334,8 +332,8 @@ class Core:
                     environ["CONTENT_LENGTH"] = str(length)
             environ["wsgi.input"] = wsgi_input
             response = Response(conn, variables["SERVER_PROTOCOL"], reusable and keep_alive and not worker.stopping,
-                                variables["REQUEST_METHOD"] == "HEAD", True)
-            self.run_app(environ, variables, response, start, 0, 0)
+                                variables["REQUEST_METHOD"] == "HEAD", True, environ, variables)
+            self.run_app(response, start, 0, 0)
             if not response.keep_alive or worker.stopping:
                 return
             if continued is not None and not continued.answered:
@@ -347,24 +345,25 @@ class Core:
 
     # -- both --------------------------------------------------------------------------------------
 
-    def run_app(self, environ: dict, variables: dict, response: Response, start: float, modifier1: int,
-                modifier2: int) -> None:
-        """Pick the app, run it, count the request and log it."""
+    def run_app(self, response: Response, start: float, modifier1: int, modifier2: int) -> None:
+        """Pick the app, run it on ``response``'s request, count the request and log it."""
+        environ = response.environ
         app = self.single_app or self.apps.select(environ)
-        context = uwsgi_request.serving(response.conn, environ, variables, response)
+        state = uwsgi_request.state
+        state.context = response
         if app is None:
             no_app(response)
             failed = False
         else:
             app.requests += 1
             failed = call_app(app.callable, environ, response)
-        uwsgi_request.done()
+        state.context = None
         self.finish(start, response.head_bytes + response.body_bytes, failed)
         server = self.server
-        request_log = server.request_log or (server.forced_log if context.force_log else None)
+        request_log = server.request_log or (server.forced_log if response.force_log else None)
         if request_log is not None:
             request_log.write(RequestRecord(
-                variables, server.pid, self.worker.id, self.id, app.id if app else -1, app.requests if app else -1,
-                server.total_requests(), modifier1, modifier2, start, time.time(), response.status or 500,
-                response.body_bytes, response.head_bytes, response.header_count, response.switches,
-                response.sendfile, context.logvars))
+                response.variables, server.pid, self.worker.id, self.id, app.id if app else -1,
+                app.requests if app else -1, server.total_requests(), modifier1, modifier2, start, time.time(),
+                response.status or 500, response.body_bytes, response.head_bytes, response.header_count,
+                response.switches, response.sendfile, response.logvars))

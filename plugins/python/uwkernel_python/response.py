@@ -19,6 +19,10 @@ _CHUNK_END = b"0\r\n\r\n"
 #: Status lines already validated, with their code ("200 OK" -> 200); bounded.
 _STATUS_CODES: dict[str, int] = {}
 _STATUS_CACHE_LIMIT = 512
+#: Response header names as applications spell them -> what framing needs to know of them:
+#: 0 nothing, 1 Content-Length, 2 Connection, 3 Transfer-Encoding; bounded.
+_NAME_KINDS: dict[str, int] = {}
+_FRAMING_HEADERS = {"content-length": 1, "connection": 2, "transfer-encoding": 3}
 
 
 class ResponseError(ValueError):
@@ -40,6 +44,17 @@ def _status_code(status) -> int:
     if status is None:
         raise ResponseError("the application sent a body without calling start_response()")
     raise ResponseError(f"invalid response status {status!r:.100}")
+
+
+def _name_kind(name, value) -> int:
+    """What framing needs to know of response header ``name`` (see ``_NAME_KINDS``), validating the
+    pair's types; ResponseError when either is not a str."""
+    if type(name) is not str or type(value) is not str:
+        raise ResponseError(f"response header {(name, value)!r:.200} is not a pair of str")
+    kind = _FRAMING_HEADERS.get(name.lower(), 0)
+    if len(_NAME_KINDS) < _STATUS_CACHE_LIMIT:
+        _NAME_KINDS[name] = kind
+    return kind
 
 
 class FileWrapper:
@@ -66,38 +81,36 @@ class FileWrapper:
 
 
 class Response:
-    """The response to one request on ``conn``.
+    """The response to one request on ``conn``, and the request it answers (the ``uwsgi`` module's
+    request-level functions act on it while the app runs).
 
     ``protocol`` starts the status line; ``keep_alive`` says whether the connection may stay open after
     it (the response may still close it); ``head_only`` suppresses the body (HEAD); ``http`` marks an HTTP
     socket, where the response says ``Connection: close`` when it ends the connection (a uwsgi-protocol
-    peer such as nginx needs no such header). After sending, ``status`` (the code), ``body_bytes``,
-    ``head_bytes``, ``header_count``, ``switches`` (body pieces) and ``sendfile`` describe what was sent.
+    peer such as nginx needs no such header). ``environ`` is the request's WSGI environ and ``variables``
+    its CGI variables as received; ``logvars`` (None until one is set) and ``force_log`` are the
+    ``uwsgi.set_logvar`` / ``uwsgi.log_this_request`` state. After sending, ``status`` (the code),
+    ``body_bytes``, ``head_bytes``, ``header_count``, ``switches`` (body pieces) and ``sendfile``
+    describe what was sent.
     """
 
     __slots__ = ("conn", "protocol", "reusable", "keep_alive", "head_only", "http", "status_line", "headers", "status",
                  "head_sent", "chunked", "send_body", "declared", "body_bytes", "head_bytes", "header_count",
-                 "switches", "sendfile")
+                 "switches", "sendfile", "environ", "variables", "logvars", "force_log")
 
-    def __init__(self, conn: socket.socket, protocol: str, keep_alive: bool, head_only: bool, http: bool):
+    def __init__(self, conn: socket.socket, protocol: str, keep_alive: bool, head_only: bool, http: bool,
+                 environ: dict | None = None, variables: dict | None = None):
         self.conn = conn
         self.protocol = protocol
-        self.reusable = keep_alive
-        self.keep_alive = keep_alive
+        self.reusable = self.keep_alive = keep_alive
         self.head_only = head_only
-        self.http = http
-        self.status_line = None
-        self.headers = None
-        self.status = 0
-        self.head_sent = False
-        self.chunked = False
         self.send_body = not head_only
-        self.declared = None
-        self.body_bytes = 0
-        self.head_bytes = 0
-        self.header_count = 0
-        self.switches = 0
-        self.sendfile = False
+        self.http = http
+        self.environ = environ
+        self.variables = variables
+        self.status_line = self.headers = self.declared = self.logvars = None
+        self.status = self.body_bytes = self.head_bytes = self.header_count = self.switches = 0
+        self.head_sent = self.chunked = self.sendfile = self.force_log = False
 
     # -- what the application calls ----------------------------------------------------------------
 
@@ -159,12 +172,19 @@ class Response:
         """Send a plain-text error response in place of the application's (nothing may have gone out)."""
         self.status_line = status
         self.headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+        self.chunked = False  # a failed head of the application's may have chosen chunked framing
         self._send_whole(body)
 
     # -- the head ----------------------------------------------------------------------------------
 
     def _head(self, length: int | None) -> bytes:
-        """Build the head; decide the framing (``length`` is the whole body's size when known)."""
+        """Build the head; decide the framing (``length`` is the whole body's size when known).
+
+        Sets ``status``, ``header_count``, ``send_body``, ``chunked``, ``declared`` (the length the
+        head announces) and ``keep_alive``. A response with its own length keeps it; on a reusable
+        connection one without gets ``Content-Length`` when ``length`` is known, else chunked framing
+        on HTTP/1.1, else the close ends it. HTTP sockets say ``Connection: close`` when it closes.
+        """
         status = self.status_line
         code = _STATUS_CODES.get(status) if type(status) is str else None
         if code is None:
@@ -175,69 +195,68 @@ class Response:
         parts = [self.protocol, " ", status]
         declared = connection = None
         coded = False
+        kinds = _NAME_KINDS
         for item in headers:
             if type(item) is not tuple or len(item) != 2:
                 raise ResponseError(f"response header {item!r:.200} is not a (name, value) tuple")
             name, value = item
-            if type(name) is not str or type(value) is not str:
-                raise ResponseError(f"response header {item!r:.200} is not a pair of str")
-            size = len(name)
-            if size == 14 or size == 10 or size == 17:
-                lower = name.lower()
-                if lower == "content-length":
+            kind = kinds.get(name) if type(name) is str else None
+            if kind is None:
+                kind = _name_kind(name, value)
+            if kind:
+                if kind == 1:
                     declared = value
-                elif lower == "connection":
-                    connection = value.lower()
-                elif lower == "transfer-encoding":
+                elif kind == 2:
+                    connection = value.lower() if type(value) is str else value
+                else:
                     coded = True
             parts += ("\r\n", name, ": ", value)
-        self.header_count = len(headers)
+        lines = len(headers)
+        self.header_count = lines
         self.status = code
-        lines = len(headers) + self._frame(parts, code, declared, connection, coded, length)
-        parts.append("\r\n\r\n")
-        text = "".join(parts)
+        # Framing: how the body is delimited, whether the connection stays open.
+        bodiless = code < 200 or code == 204 or code == 304
+        head_only = self.head_only
+        self.send_body = not head_only and not bodiless
+        keep = self.reusable and connection != "close" and not coded
+        if declared is not None:
+            try:
+                self.declared = int(declared)
+            except (ValueError, TypeError):
+                keep = False  # a length nobody can trust: let the close delimit the body
+        elif keep and not bodiless and not head_only:
+            if length is not None:
+                parts += ("\r\nContent-Length: ", str(length))
+                self.declared = length
+                lines += 1
+            elif self.protocol == "HTTP/1.1":
+                parts.append("\r\nTransfer-Encoding: chunked")
+                self.chunked = True
+                lines += 1
+            else:
+                keep = False
+        self.keep_alive = keep
+        if self.http and connection is None:
+            if not keep:
+                parts.append("\r\nConnection: close\r\n\r\n")
+                lines += 1
+            elif self.protocol == "HTTP/1.0":
+                parts.append("\r\nConnection: keep-alive\r\n\r\n")
+                lines += 1
+            else:
+                parts.append("\r\n\r\n")
+        else:
+            parts.append("\r\n\r\n")
+        try:
+            text = "".join(parts)
+        except TypeError:
+            raise ResponseError(f"response header value is not a str in {headers!r:.200}") from None
         if text.count("\n") != lines + 2 or text.count("\r") != lines + 2:
             raise ResponseError(f"CR or LF inside the response status or a header: {text[:200]!r}")
         try:
             return text.encode("latin-1")
         except UnicodeEncodeError:
             raise ResponseError(f"response status or header is not latin-1: {text[:200]!r}") from None
-
-    def _frame(self, parts: list, code: int, declared: str | None, connection: str | None, coded: bool,
-               length: int | None) -> int:
-        """Choose how the body is delimited and whether the connection stays open; append the headers
-        that say so to ``parts``; return how many."""
-        bodiless = code < 200 or code == 204 or code == 304
-        self.send_body = not self.head_only and not bodiless
-        self.chunked = False
-        self.declared = None
-        added = 0
-        keep = self.reusable and connection != "close" and not coded
-        if declared is not None:
-            try:
-                self.declared = int(declared)
-            except ValueError:
-                keep = False  # a length nobody can trust: let the close delimit the body
-        elif keep and not bodiless and not self.head_only:
-            if length is not None:
-                parts += ("\r\nContent-Length: ", str(length))
-                self.declared = length
-                added = 1
-            elif self.protocol == "HTTP/1.1":
-                parts.append("\r\nTransfer-Encoding: chunked")
-                self.chunked = True
-                added = 1
-            else:
-                keep = False
-        self.keep_alive = keep
-        if self.http and connection is None:
-            if not keep:
-                parts.append("\r\nConnection: close")
-                added += 1
-            elif self.protocol == "HTTP/1.0":
-                parts.append("\r\nConnection: keep-alive")
-                added += 1
-        return added
 
     # -- the body ----------------------------------------------------------------------------------
 

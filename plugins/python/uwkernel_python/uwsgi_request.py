@@ -1,7 +1,8 @@
 """Request-level names of the ``uwsgi`` module: they act on the request the calling thread serves.
 
-The worker loop opens a :class:`RequestContext` around each app call (:func:`serving`); outside a
-request these functions raise ``SystemError``, as uWSGI's do.
+Around each app call the worker loop sets ``state.context`` to the request's
+:class:`~uwkernel_python.response.Response` (which carries the request's environ and variables), and
+back to None after it; outside a request these functions raise ``SystemError``, as uWSGI's do.
 """
 from __future__ import annotations
 
@@ -10,36 +11,13 @@ import threading
 
 from uwkernel.types import ModuleName
 
-_local = threading.local()
+#: Per thread: ``context`` is the Response of the request the thread serves, or None.
+state = threading.local()
 
 
-class RequestContext:
-    """The request a thread is serving: its connection, environ, response and log variables."""
-
-    __slots__ = ("conn", "environ", "variables", "response", "logvars", "force_log")
-
-    def __init__(self, conn: socket.socket, environ: dict, variables: dict, response):
-        self.conn = conn
-        self.environ = environ
-        self.variables = variables
-        self.response = response
-        self.logvars: dict[str, str] = {}
-        self.force_log = False
-
-
-def serving(conn: socket.socket, environ: dict, variables: dict, response) -> RequestContext:
-    """Make this the current thread's request (call :func:`done` after the app)."""
-    context = _local.context = RequestContext(conn, environ, variables, response)
-    return context
-
-
-def done() -> None:
-    """The current thread serves no request any more."""
-    _local.context = None
-
-
-def _current() -> RequestContext:
-    context = getattr(_local, "context", None)
+def _current():
+    """The response (and request) the calling thread serves; SystemError outside a request."""
+    context = getattr(state, "context", None)
     if context is None:
         raise SystemError("no request is being served by this thread")
     return context
@@ -57,7 +35,7 @@ def connection_fd() -> int:
 def disconnect() -> None:
     """Close the current request's connection now (the response ends there)."""
     context = _current()
-    context.response.keep_alive = False
+    context.keep_alive = False
     try:
         context.conn.shutdown(socket.SHUT_RDWR)
     except OSError:
@@ -71,12 +49,16 @@ def log_this_request() -> None:
 
 def set_logvar(key, val) -> None:
     """Set a log variable of the current request (``%(key)`` in ``log-format``)."""
-    _current().logvars[_text(key)] = _text(val)
+    context = _current()
+    if context.logvars is None:
+        context.logvars = {}
+    context.logvars[_text(key)] = _text(val)
 
 
 def get_logvar(key) -> bytes | None:
     """A log variable of the current request, or None."""
-    value = _current().logvars.get(_text(key))
+    logvars = _current().logvars
+    value = logvars.get(_text(key)) if logvars else None
     return None if value is None else value.encode("latin-1", "replace")
 
 

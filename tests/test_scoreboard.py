@@ -1,0 +1,35 @@
+"""The scoreboard's slot layout: what a worker writes is what the master and the stats server read."""
+from __future__ import annotations
+
+import dataclasses
+
+from uwkernel.scoreboard import _FIELDS, STATUS_BUSY, STATUS_IDLE, Scoreboard, SlotView
+
+
+def test_snapshot_fields_follow_the_slot_layout():
+    assert tuple(f.name for f in dataclasses.fields(SlotView))[1:] == _FIELDS
+
+
+def test_every_field_set_by_name_reads_back_by_name():
+    board = Scoreboard(2)
+    for i, name in enumerate(_FIELDS):
+        board.set(2, name, i + 1)
+    view = board.read(2)
+    assert [getattr(view, name) for name in _FIELDS] == [i + 1 for i in range(len(_FIELDS))]
+    assert board.read(1).pid == 0  # slots do not overlap
+
+
+def test_a_request_begins_and_ends_in_the_slot():
+    board = Scoreboard(1)
+    slot = board.slot(1, harakiri=30)
+    start = slot.begin()
+    view = board.read(1)
+    assert view.status == STATUS_BUSY and view.request_start == start and view.deadline == start + 30
+    assert slot.end(start, 100, exception=True) == 1
+    slot.end(start, 50)
+    view = board.read(1)
+    assert (view.status, view.deadline, view.requests, view.delta_requests, view.exceptions, view.tx) == \
+        (STATUS_IDLE, 0.0, 2, 2, 1, 150)
+    assert board.total_requests() == 2
+    # a respawned worker's slot carries the counters on; its own count starts again
+    assert Scoreboard.slot(board, 1).end(start, 0) == 1 and board.read(1).requests == 3
