@@ -199,6 +199,7 @@ class Master:
         self.children: dict[int, ipc.Child] = {}  # pid -> every child, with its channel
         self.extra: dict[int, int] = {}  # pid -> index in self.specs
         self.extra_spawned_at: dict[int, float] = {}  # spec index -> last spawn time
+        self.exit_callbacks: dict[int, Callable[[int], None]] = {}  # pid -> a plugin's watch_child callback
         self.spawned: set[int] = set()  # worker ids spawned at least once
         self.state = "running"  # running | reloading | stopping
         self.exit_status = 0
@@ -222,6 +223,16 @@ class Master:
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         """Call ``callback()`` once, ``delay`` seconds from now."""
         heapq.heappush(self.timers, (time.monotonic() + delay, next(self._seq), callback))
+
+    def watch_child(self, pid: int, callback: Callable[[int], None]) -> None:
+        """Call ``callback(status)`` once ``pid``, a process a plugin started in the master, has exited.
+
+        The master reaps every child with ``waitpid(-1)``, so a plugin cannot wait for the processes it
+        starts (a cron command): it registers them here, in the callback that started them (the master
+        reaps in that same loop, later). ``status`` is :func:`os.waitstatus_to_exitcode`'s value: the
+        exit code, or minus the number of the signal that killed the process.
+        """
+        self.exit_callbacks[pid] = callback
 
     def workers(self) -> list:
         """Snapshots of every worker's scoreboard slot."""
@@ -362,6 +373,12 @@ class Master:
             self._forget(pid)
             if pid in self.extra:
                 self._process_exited(pid, code)
+                continue
+            if pid in self.exit_callbacks:
+                try:
+                    self.exit_callbacks.pop(pid)(code)
+                except Exception:
+                    log.log(f"uwkernel: the exit callback of pid {pid} failed:\n{traceback.format_exc().rstrip()}")
                 continue
             worker_id = self.pids.pop(pid, None)
             if worker_id is None:

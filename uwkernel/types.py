@@ -112,12 +112,17 @@ class ProcessSpec:
     ``target(process)`` is the process's role loop; ``procname`` is what ``ps`` shows
     (``"uWSGI spooler"``, ``"uWSGI mule 1"``). With ``respawn=False`` the process's exit ends the
     instance, with the process's exit status (``pyrun``).
+
+    ``harakiri(running)``, when given, is called in the process with True before it runs code for
+    another plugin (a signal handler) and with False after it: the plugin owning the process arms and
+    clears the process's own harakiri (``spooler-harakiri``), so that code runs under it, as in uWSGI.
     """
 
     name: str
     procname: str
     target: Callable[..., Any]
     respawn: bool = True
+    harakiri: Callable[[bool], None] | None = None
     plugin: str = ""
 
 

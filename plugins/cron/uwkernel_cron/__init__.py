@@ -112,7 +112,7 @@ def uwkernel_master_start(master) -> None:
 
 @hookimpl
 def uwkernel_master_tick(master) -> None:
-    """Ended commands and cron harakiri."""
+    """Cron harakiri: kill the commands running too long."""
     _crons.tick()
 
 

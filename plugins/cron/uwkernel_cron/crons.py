@@ -3,7 +3,8 @@
 The master checks every entry when its loop starts and then at each minute boundary of the wall
 clock (a timer re-armed from ``time.time()``, so it fires within milliseconds of the boundary); an
 entry fires at most once per minute. Command crons run through ``/bin/sh -c`` in their own session,
-never waited for: their end and their harakiri are checked on the master's 1 s tick.
+never waited for: the master reaps them and tells :meth:`Crons.exited` (``master.watch_child``), which
+logs uWSGI's line with the exit status added; their harakiri is checked on the master's 1 s tick.
 """
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ class Crons:
         minute = int(now // 60)
         if cron.last_minute == minute or not matches(time.localtime(now), *cron.fields):
             return
-        if cron.command is not None and cron.unique and self._running(cron):
+        if cron.unique and cron.process is not None:
             return
         cron.last_minute = minute
         if cron.signum is not None:
@@ -135,32 +136,32 @@ class Crons:
 
     def _run(self, cron: Cron, now: float) -> None:
         try:
-            cron.process = subprocess.Popen(["/bin/sh", "-c", cron.command], start_new_session=True)
+            process = subprocess.Popen(["/bin/sh", "-c", cron.command], start_new_session=True)
         except OSError as exc:
             log.log(f"[uwsgi-cron] unable to run \"{cron.command}\": {exc}")
             return
-        cron.started_at = int(now)
+        cron.process, cron.started_at = process, int(now)
         cron.deadline = now + cron.harakiri if cron.harakiri > 0 else 0.0
-        log.log(f"[uwsgi-cron] running \"{cron.command}\" (pid {cron.pid})")
+        self.master.watch_child(process.pid, lambda status: self.exited(cron, process, int(now), status))
+        log.log(f"[uwsgi-cron] running \"{cron.command}\" (pid {process.pid})")
 
-    def _running(self, cron: Cron) -> bool:
-        if cron.process is None:
-            return False
-        if cron.process.poll() is None:
-            return True
-        log.log(f"[uwsgi-cron] command \"{cron.command}\" running with pid {cron.pid} exited after "
-                f"{int(time.time()) - cron.started_at} second(s)")
-        cron.process = None
-        cron.deadline = 0.0
-        return False
+    def exited(self, cron: Cron, process: subprocess.Popen, started_at: int, status: int) -> None:
+        """The master reaped ``process``, the run of ``cron`` started at ``started_at``: log it as uWSGI does.
+
+        uWSGI's line gets the exit ``status`` added (the exit code, or minus the signal that killed the command).
+        """
+        process.returncode = status  # reaped by the master: Popen must never wait for this pid
+        how = f"exit status {status}" if status >= 0 else f"killed by signal {-status}"
+        log.log(f"[uwsgi-cron] command \"{cron.command}\" running with pid {process.pid} exited after "
+                f"{int(time.time()) - started_at} second(s) ({how})")
+        if cron.process is process:  # not overtaken by a later run of a non-unique cron
+            cron.process, cron.started_at, cron.deadline = None, 0, 0.0
 
     def tick(self) -> None:
-        """The master's 1 s tick: notice ended commands, kill those past their harakiri."""
+        """The master's 1 s tick: kill the commands past their harakiri."""
         now = time.time()
         for cron in self.entries:
-            if cron.command is None or not self._running(cron):
-                continue
-            if cron.deadline and now >= cron.deadline:
+            if cron.process is not None and cron.deadline and now >= cron.deadline:
                 log.log(f"[uwsgi-cron] command \"{cron.command}\" running with pid {cron.pid} exceeded "
                         f"harakiri ({cron.harakiri} second(s)): killing it")
                 try:

@@ -126,12 +126,12 @@ def test_signal_registered_in_a_worker_goes_to_that_worker_only(instance):
     assert wait_for(lambda: _lines(out, "local-40")) == [pid]
 
 
-def _spooler_available() -> bool:
+def _plugin_available(name: str) -> bool:
     from importlib.metadata import entry_points
-    return "spooler" in {ep.name for ep in entry_points(group="uwkernel.plugins")}
+    return name in {ep.name for ep in entry_points(group="uwkernel.plugins")}
 
 
-@pytest.mark.skipif(not _spooler_available(), reason="--spooler needs the uwkernel-spooler plugin")
+@pytest.mark.skipif(not _plugin_available("spooler"), reason="--spooler needs the uwkernel-spooler plugin")
 def test_timer_with_spooler_target_runs_in_the_spooler(tmp_path):
     out, spool = tmp_path / "out", tmp_path / "spool"
     out.mkdir()
@@ -143,3 +143,73 @@ def test_timer_with_spooler_target_runs_in_the_spooler(tmp_path):
         pids = wait_for(lambda: _lines(out, "spooler-timer"), 5, "the timer in the spooler")
         status = subprocess.run(["ps", "-o", "args=", "-p", str(pids[0])], capture_output=True, text=True).stdout
         assert "uWSGI spooler" in status
+
+
+def _pids_named(server, prefix: str) -> dict[str, int]:
+    """{procname: pid} of the server's live processes whose procname starts with ``prefix``."""
+    found = {}
+    for pid in server.group_pids():
+        try:
+            name = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        if name.startswith(prefix):
+            found[name] = pid
+    return found
+
+
+def _mule_pids(server) -> dict[int, int]:
+    """{mule number: pid} of the server's live mules ("uWSGI mule N")."""
+    return {int(name.split()[2]): pid for name, pid in _pids_named(server, "uWSGI mule ").items()}
+
+
+def _records(out: Path, name: str) -> list[tuple[int, int]]:
+    """The (pid, mule_id) lines muleapp.py's handlers wrote to OUT/name."""
+    numbers = [int(x) for x in (out / name).read_text().split()] if (out / name).exists() else []
+    return list(zip(numbers[::2], numbers[1::2]))
+
+
+@pytest.mark.skipif(not _plugin_available("mules"), reason="--mules needs the uwkernel-mules plugin")
+def test_mule_targets_deliver_to_exactly_their_mules(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    port = free_port()
+    with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APP.with_name("muleapp.py")), "--master",
+                "--processes", "1", "--mules", "3", "--farm", "odd:1,3", "--farm", "even:2",
+                env={"SIGOUT": str(out)}, log=tmp_path / "server.log") as server:
+        server.wait_http(port)
+        mules = wait_for(lambda: len(found := _mule_pids(server)) == 3 and found, 10, "three mules")
+        assert http_get(port, "/raise/30,31,32,33,34,35,36,39")[0] == 200
+        # 39 ("mules") is raised last: once every mule ran it, each has run whatever came before it.
+        assert sorted(wait_for(lambda: len(_records(out, "last")) == 3 and _records(out, "last"), 10,
+                               "signal 39 in every mule")) == sorted((pid, n) for n, pid in mules.items())
+        expected = {"mule2": [2], "mules": [1, 2, 3], "farm_odd": [1, 3], "farm2": [2], "farm1": [1, 3]}
+        for target in ("mule", "mule0", *expected):
+            records = _records(out, target)
+            assert all(mules[n] == pid for pid, n in records), (target, records, mules)
+            ran_in = sorted(n for _, n in records)
+            if target in expected:
+                assert ran_in == expected[target], target
+            else:  # any one mule
+                assert len(ran_in) == 1, target
+        assert "SIGNAL" not in server.log_text() and "no process for target" not in server.log_text()
+
+
+@pytest.mark.skipif(not _plugin_available("spooler"), reason="--spooler needs the uwkernel-spooler plugin")
+def test_a_signal_handler_in_the_spooler_runs_under_spooler_harakiri(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    port = free_port()
+    with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APP.with_name("spoolslow.py")), "--master",
+                "--processes", "1", "--spooler", str(tmp_path / "spool"), "--spooler-harakiri", "1",
+                env={"SIGOUT": str(out)}, log=tmp_path / "server.log") as server:
+        server.wait_http(port)
+        assert http_get(port, "/raise")[0] == 200
+        first = wait_for(lambda: _lines(out, "slow"), 5, "the handler in the spooler")[0]
+        assert _pids_named(server, "uWSGI spooler") == {"uWSGI spooler": first}
+        wait_for(lambda: f"*** HARAKIRI ON THE SPOOLER (pid: {first}) ***\n" in server.log_text(), 10,
+                 "the spooler's harakiri")
+        new = wait_for(lambda: _pids_named(server, "uWSGI spooler").get("uWSGI spooler", first) != first
+                       and _pids_named(server, "uWSGI spooler")["uWSGI spooler"], 10, "a new spooler")
+        assert http_get(port, "/spool")[0] == 200
+        assert wait_for(lambda: _lines(out, "task"), 10, "the task in the new spooler") == [new]

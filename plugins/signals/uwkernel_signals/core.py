@@ -8,7 +8,9 @@
   :func:`.targets.select`, sending each a "signal" message; a full channel is logged and counted,
   never waited for.
 * A child runs the handler when it reads the message (a worker while idle in accept or between
-  requests; a plugin process whenever its loop dispatches messages), under harakiri in workers.
+  requests; a plugin process whenever its loop dispatches messages), under the harakiri of the process:
+  ``harakiri`` in workers, the process's own (``spooler-harakiri``) in a plugin process whose
+  ProcessSpec has a ``harakiri`` callable.
 """
 from __future__ import annotations
 
@@ -124,7 +126,7 @@ class Signals:
             self.run_handler(process, num)
 
     def run_handler(self, process, num: int) -> None:
-        """Run signal ``num``'s handler here (harakiri applies in workers); a failure is logged."""
+        """Run signal ``num``'s handler here, under this process's harakiri; a failure is logged."""
         self.last_received = num
         self.received.append(num)
         handler = self.handlers.get(num)
@@ -136,11 +138,16 @@ class Signals:
             now = time.time()
             board.set(process.id, "request_start", now)
             board.set(process.id, "deadline", now + self.harakiri)
+        process_harakiri = getattr(getattr(process, "spec", None), "harakiri", None)  # a plugin process's own
+        if process_harakiri is not None:
+            process_harakiri(True)
         try:
             handler(num)
         except Exception:
             log.log(f"error managing signal {num} on pid {os.getpid()}:\n{traceback.format_exc().rstrip()}")
         finally:
+            if process_harakiri is not None:
+                process_harakiri(False)
             self.handled += 1
             if board is not None:
                 if self.harakiri:
