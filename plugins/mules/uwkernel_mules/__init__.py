@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+import functools
+
 import signal
 import time
 
@@ -67,7 +69,8 @@ def uwkernel_configure(config) -> None:
 @hookimpl
 def uwkernel_add_processes(config) -> list[ProcessSpec]:
     """One ``muleN`` process per mule."""
-    return [ProcessSpec(mule.name, mule.procname, api.run_mule(mule)) for mule in api.LAYOUT.mules]
+    return [ProcessSpec(mule.name, mule.procname, api.run_mule(mule), harakiri=functools.partial(api.signal_harakiri, mule.id))
+            for mule in api.LAYOUT.mules]
 
 
 @hookimpl

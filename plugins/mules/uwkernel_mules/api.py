@@ -178,6 +178,11 @@ def handle_message(message: bytes) -> None:
         LAYOUT.set_deadline(MULE_ID, 0)
 
 
+def signal_harakiri(mule_id: int, running: bool) -> None:
+    """ProcessSpec.harakiri of a mule: a signal handler runs under ``mule-harakiri`` (arm, then clear)."""
+    LAYOUT.set_deadline(mule_id, LAYOUT.harakiri if running else 0)
+
+
 def run_mule(mule: Mule):
     """The ProcessSpec target of ``mule``: run its script, or serve its messages until it is ended."""
 

@@ -213,3 +213,22 @@ def test_a_signal_handler_in_the_spooler_runs_under_spooler_harakiri(tmp_path):
                        and _pids_named(server, "uWSGI spooler")["uWSGI spooler"], 10, "a new spooler")
         assert http_get(port, "/spool")[0] == 200
         assert wait_for(lambda: _lines(out, "task"), 10, "the task in the new spooler") == [new]
+
+
+@pytest.mark.skipif(not _plugin_available("mules"), reason="--mules needs the uwkernel-mules plugin")
+def test_a_signal_handler_in_a_mule_runs_under_mule_harakiri(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    port = free_port()
+    with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APP.with_name("muleslow.py")), "--master",
+                "--processes", "1", "--mules", "1", "--mule-harakiri", "1",
+                env={"SIGOUT": str(out)}, log=tmp_path / "server.log") as server:
+        server.wait_http(port)
+        assert http_get(port, "/raise")[0] == 200
+        first = wait_for(lambda: _lines(out, "slow"), 5, "the handler in the mule")[0]
+        assert _mule_pids(server) == {1: first}
+        wait_for(lambda: f"*** HARAKIRI ON MULE 1 HANDLING SIGNAL/MESSAGE (pid: {first}) ***\n" in server.log_text(),
+                 10, "the mule's harakiri")
+        new = wait_for(lambda: _mule_pids(server).get(1, first) != first and _mule_pids(server)[1], 10, "a new mule")
+        assert http_get(port, "/again")[0] == 200
+        assert wait_for(lambda: _lines(out, "again"), 10, "the next handler in the new mule") == [new]
