@@ -55,33 +55,55 @@ def parse_vars(buf, max_vars: int = 64) -> dict[str, str]:
     """Decode a vars block into a dict of latin-1 ``str``; a repeated key keeps its last value.
 
     Raises :class:`ProtocolError` for an empty key, a var running past the end of ``buf``, or more
-    than ``max_vars`` vars (uWSGI's ``max-vars``). Empty values are valid (nginx sends
+    than ``max_vars`` distinct vars (uWSGI's ``max-vars``). Empty values are valid (nginx sends
     ``CONTENT_LENGTH`` and ``CONTENT_TYPE`` empty on a GET).
     """
     # Decode once; latin-1 maps byte offsets to character offsets, so the str is sliced directly.
+    # This loop is the hot path of every nginx request: it checks nothing per var, and a block that
+    # does not end exactly at its end, or has an empty key or too many vars, goes to _check_vars for
+    # the precise error.
     text = str(buf, "latin-1")
     end = len(buf)
     environ: dict[str, str] = {}
     pos = 0
-    left = max_vars
     try:
         while pos < end:
             key = pos + 2
-            key_end = key + (buf[pos] | buf[pos + 1] << 8)
-            value = key_end + 2
-            value_end = value + (buf[key_end] | buf[key_end + 1] << 8)
-            if key_end == key or value_end > end or not left:
-                raise ProtocolError(
-                    f"too many uwsgi vars (max-vars is {max_vars})" if not left
-                    else f"empty uwsgi var key at offset {pos}" if key_end == key
-                    else f"truncated uwsgi var at offset {pos}"
-                )
-            environ[text[key:key_end]] = text[value:value_end]
-            pos = value_end
-            left -= 1
+            pos = key + (buf[pos] | buf[pos + 1] << 8)
+            name = text[key:pos]
+            value = pos + 2
+            pos = value + (buf[pos] | buf[pos + 1] << 8)
+            environ[name] = text[value:pos]
     except IndexError:
-        raise ProtocolError(f"truncated uwsgi var at offset {pos}") from None
+        pos = -1
+    if pos != end or "" in environ or len(environ) > max_vars:
+        _check_vars(buf, max_vars)
     return environ
+
+
+def _check_vars(buf, max_vars: int) -> None:
+    """Walk a vars block var by var and raise the :class:`ProtocolError` that describes what is wrong."""
+    end = len(buf)
+    pos = 0
+    seen: set[bytes] = set()
+    while pos < end:
+        key = pos + 2
+        if key > end:
+            break
+        key_end = key + (buf[pos] | buf[pos + 1] << 8)
+        value = key_end + 2
+        if key_end == key:
+            raise ProtocolError(f"empty uwsgi var key at offset {pos}")
+        if value > end:
+            break
+        value_end = value + (buf[key_end] | buf[key_end + 1] << 8)
+        if value_end > end:
+            break
+        seen.add(bytes(buf[key:key_end]))
+        if len(seen) > max_vars:
+            raise ProtocolError(f"too many uwsgi vars (max-vars is {max_vars})")
+        pos = value_end
+    raise ProtocolError(f"truncated uwsgi var at offset {pos}")
 
 
 def _as_bytes(item: str | bytes, what: str) -> bytes:

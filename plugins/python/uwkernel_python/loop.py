@@ -259,15 +259,16 @@ class Core:
         start = self.begin()
         environ = self.base.copy()
         environ.update(variables)
-        scheme = url_scheme(variables)
-        if scheme != "http":
-            environ["wsgi.url_scheme"] = scheme
+        if "UWSGI_SCHEME" in variables or "HTTPS" in variables:
+            environ["wsgi.url_scheme"] = url_scheme(variables)
         if modifier1 == 30:  # manage-path-info: PATH_INFO still carries SCRIPT_NAME
             script_name = environ["SCRIPT_NAME"]
             path = environ.get("PATH_INFO", "")
             if script_name and path.startswith(script_name):
                 environ["PATH_INFO"] = path[len(script_name):]
-        length = content_length(variables.get("CONTENT_LENGTH"))
+        length = variables.get("CONTENT_LENGTH")
+        if length:  # nginx sends it empty on a GET
+            length = content_length(length)
         body = ContentLengthBody(conn, leftover, length) if length else EMPTY_INPUT
         if length and self.post_buffering:
             try:
