@@ -195,40 +195,36 @@ def test_mule_targets_deliver_to_exactly_their_mules(tmp_path):
         assert "SIGNAL" not in server.log_text() and "no process for target" not in server.log_text()
 
 
-@pytest.mark.skipif(not _plugin_available("spooler"), reason="--spooler needs the uwkernel-spooler plugin")
-def test_a_signal_handler_in_the_spooler_runs_under_spooler_harakiri(tmp_path):
+def _spooler_pid(server) -> dict[int, int]:
+    """{1: pid} of the server's live spooler."""
+    return {1: pid for pid in _pids_named(server, "uWSGI spooler").values()}
+
+
+# target, the plugin, its options, the master's harakiri line for pid {pid}, the process's pid(s)
+HARAKIRI_CASES = {
+    "spooler": ("spooler", ["--spooler", "{tmp}/spool", "--spooler-harakiri", "1"],
+                "*** HARAKIRI ON THE SPOOLER (pid: {pid}) ***", _spooler_pid),
+    "mule1": ("mules", ["--mules", "1", "--mule-harakiri", "1"],
+              "*** HARAKIRI ON MULE 1 HANDLING SIGNAL/MESSAGE (pid: {pid}) ***", _mule_pids),
+}
+
+
+@pytest.mark.parametrize("target", HARAKIRI_CASES)
+def test_a_signal_handler_runs_under_the_harakiri_of_its_process(tmp_path, target):
+    plugin, options, line, pids = HARAKIRI_CASES[target]
+    if not _plugin_available(plugin):
+        pytest.skip(f"needs the uwkernel-{plugin} plugin")
     out = tmp_path / "out"
     out.mkdir()
     port = free_port()
-    with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APP.with_name("spoolslow.py")), "--master",
-                "--processes", "1", "--spooler", str(tmp_path / "spool"), "--spooler-harakiri", "1",
-                env={"SIGOUT": str(out)}, log=tmp_path / "server.log") as server:
+    with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APP.with_name("slowapp.py")), "--master",
+                "--processes", "1", *(o.format(tmp=tmp_path) for o in options),
+                env={"SIGOUT": str(out), "SIGTARGET": target}, log=tmp_path / "server.log") as server:
         server.wait_http(port)
         assert http_get(port, "/raise")[0] == 200
-        first = wait_for(lambda: _lines(out, "slow"), 5, "the handler in the spooler")[0]
-        assert _pids_named(server, "uWSGI spooler") == {"uWSGI spooler": first}
-        wait_for(lambda: f"*** HARAKIRI ON THE SPOOLER (pid: {first}) ***\n" in server.log_text(), 10,
-                 "the spooler's harakiri")
-        new = wait_for(lambda: _pids_named(server, "uWSGI spooler").get("uWSGI spooler", first) != first
-                       and _pids_named(server, "uWSGI spooler")["uWSGI spooler"], 10, "a new spooler")
-        assert http_get(port, "/spool")[0] == 200
-        assert wait_for(lambda: _lines(out, "task"), 10, "the task in the new spooler") == [new]
-
-
-@pytest.mark.skipif(not _plugin_available("mules"), reason="--mules needs the uwkernel-mules plugin")
-def test_a_signal_handler_in_a_mule_runs_under_mule_harakiri(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    port = free_port()
-    with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APP.with_name("muleslow.py")), "--master",
-                "--processes", "1", "--mules", "1", "--mule-harakiri", "1",
-                env={"SIGOUT": str(out)}, log=tmp_path / "server.log") as server:
-        server.wait_http(port)
-        assert http_get(port, "/raise")[0] == 200
-        first = wait_for(lambda: _lines(out, "slow"), 5, "the handler in the mule")[0]
-        assert _mule_pids(server) == {1: first}
-        wait_for(lambda: f"*** HARAKIRI ON MULE 1 HANDLING SIGNAL/MESSAGE (pid: {first}) ***\n" in server.log_text(),
-                 10, "the mule's harakiri")
-        new = wait_for(lambda: _mule_pids(server).get(1, first) != first and _mule_pids(server)[1], 10, "a new mule")
+        first = wait_for(lambda: _lines(out, "slow"), 5, "the slow handler")[0]
+        assert pids(server) == {1: first}
+        wait_for(lambda: line.format(pid=first) + "\n" in server.log_text(), 10, "the harakiri")
+        new = wait_for(lambda: pids(server).get(1, first) != first and pids(server)[1], 10, "a new process")
         assert http_get(port, "/again")[0] == 200
-        assert wait_for(lambda: _lines(out, "again"), 10, "the next handler in the new mule") == [new]
+        assert wait_for(lambda: _lines(out, "again"), 10, "the next handler in the new process") == [new]

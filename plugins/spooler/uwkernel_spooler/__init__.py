@@ -60,7 +60,8 @@ def uwkernel_add_processes(config) -> list[ProcessSpec]:
     if _spooling is None:
         return []
     return [ProcessSpec(f"spooler {_spooling.dir_of(slot)} #{slot % _spooling.settings.processes + 1}",
-                        "uWSGI spooler", functools.partial(loop.run, _spooling, slot))
+                        "uWSGI spooler", functools.partial(loop.run, _spooling, slot),
+                        harakiri=functools.partial(supervise.signal_harakiri, _spooling, slot))
             for slot in range(_spooling.settings.slots)]
 
 

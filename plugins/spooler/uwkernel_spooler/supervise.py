@@ -1,7 +1,9 @@
 """What the master does for the spoolers: ``spooler-harakiri``, ``touch-spoolers-reload``, the stats section.
 
 The master forks, respawns and stops spooler processes like any plugin process; this module only
-reads the board once a second (the master's tick) and answers the stats server.
+reads the board once a second (the master's tick) and answers the stats server. A spooler arms its
+deadline on the board for each task (:mod:`.loop`) and, through :func:`signal_harakiri`, for each
+signal handler it runs.
 """
 from __future__ import annotations
 
@@ -12,6 +14,21 @@ from uwkernel import log
 
 from .context import Spooling
 from uwkernel import osutil
+
+
+def signal_harakiri(spooling: Spooling, slot: int, running: bool) -> None:
+    """The ProcessSpec ``harakiri`` of spooler ``slot``: signal handlers run under ``spooler-harakiri``.
+
+    Only the deadline is written (no task runs, so a successor has no task to delay). Inside a task
+    (``uwsgi.signal_wait`` in the spooler function) the task's deadline already covers the handler.
+    """
+    seconds = spooling.settings.harakiri
+    if not seconds or spooling.board.read(slot).started:
+        return
+    if running:
+        spooling.board.task_started(slot, "", 0.0, time.time() + seconds)
+    else:
+        spooling.board.clear_deadline(slot)
 
 
 def stats(spooling: Spooling) -> list[dict]:
@@ -47,8 +64,8 @@ class Supervisor:
         for slot in range(board.slots):
             view = board.read(slot)
             if view.deadline and now > view.deadline and view.pid:
-                log.log(f"*** HARAKIRI ON THE SPOOLER (pid: {view.pid}) *** task {view.task} "
-                        f"running for {now - view.started:.1f} s")
+                running = f" task {view.task} running for {now - view.started:.1f} s" if view.started else ""
+                log.log(f"*** HARAKIRI ON THE SPOOLER (pid: {view.pid}) ***{running}")
                 board.clear_deadline(slot)
                 osutil.kill(view.pid, signal.SIGKILL)
 
