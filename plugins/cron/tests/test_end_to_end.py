@@ -52,7 +52,7 @@ def test_command_crons_run_once_per_entry_and_show_in_stats(tmp_path):
         assert [c["command"] for c in crons] == [f"echo cron >> {out}", "exit 3", f"sleep 30; echo never >> {out}"]
         assert set(crons[0]) == {"minute", "hour", "day", "month", "week", "command", "unique", "pid", "started_at"}
         assert crons[2]["unique"] == 1 and crons[2]["minute"] == -1
-        wait_for(lambda: "exceeded harakiri" in server.log_text(), 10, "the cron harakiri")
+        wait_for(lambda: "*** HARAKIRI ON CRON \"" in server.log_text(), 10, "the cron harakiri")
         assert server.log_text().count('[uwsgi-cron] running "echo cron') == 1
         # The master reaps the commands; the cron plugin still logs each exit, as uWSGI does, with its status.
         for command, how in ((f"echo cron >> {out}", "exit status 0"), ("exit 3", "exit status 3"),

@@ -162,8 +162,7 @@ class Crons:
         now = time.time()
         for cron in self.entries:
             if cron.process is not None and cron.deadline and now >= cron.deadline:
-                log.log(f"[uwsgi-cron] command \"{cron.command}\" running with pid {cron.pid} exceeded "
-                        f"harakiri ({cron.harakiri} second(s)): killing it")
+                log.log(f"*** HARAKIRI ON CRON \"{cron.command}\" (pid: {cron.pid}) ***")
                 try:
                     os.killpg(cron.pid, signal.SIGKILL)
                 except ProcessLookupError:
