@@ -93,3 +93,14 @@ def send_pieces():
             sock.shutdown(socket.SHUT_RDWR)
             thread.join(TIMEOUT)
         assert not thread.is_alive(), "the writer thread is stuck"
+
+
+@pytest.fixture(params=["c", "python"])
+def vars_codec(request, monkeypatch):
+    """Run a test with the C ``parse_vars`` (``_speedups``) and again with the Python reference alone."""
+    from uwkernel.proto import uwsgi
+    if request.param == "python":
+        monkeypatch.setattr(uwsgi, "_parse_vars_c", None)
+    elif uwsgi._parse_vars_c is None:
+        pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
+    return request.param

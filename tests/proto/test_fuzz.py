@@ -14,6 +14,7 @@ from uwkernel.proto.uwsgi import (
     encode_vars,
     parse_header,
     parse_vars,
+    parse_vars_py,
     read_packet,
 )
 
@@ -62,6 +63,18 @@ def mutated(draw, valid: bytes, alphabet: bytes = bytes(range(256))):
 
 
 # --- uwsgi ----------------------------------------------------------------------------------------------
+
+
+@given(st.binary(max_size=600) | mutated(VALID_PACKET[4:]), st.integers(0, 30))
+def test_parse_vars_c_and_python_agree(buf, max_vars):
+    """The C parse_vars returns what the Python reference returns, or fails with the same error."""
+    outcomes = []
+    for parse in (parse_vars, parse_vars_py):
+        try:
+            outcomes.append(parse(buf, max_vars))
+        except ProtocolError as exc:
+            outcomes.append(exc.message)
+    assert outcomes[0] == outcomes[1]
 
 
 @given(st.binary(max_size=600) | mutated(VALID_PACKET[4:]))

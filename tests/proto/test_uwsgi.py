@@ -56,7 +56,7 @@ NGINX_ENVIRON = {
 NGINX_PACKET = b"\x00\x67\x01\x00" + NGINX_VARS
 
 
-def test_nginx_packet_header_and_vars():
+def test_nginx_packet_header_and_vars(vars_codec):
     assert len(NGINX_VARS) == 359  # counted by hand: the header above describes the block
     assert parse_header(NGINX_PACKET) == (0, 359, 0)
     environ = parse_vars(NGINX_PACKET[4:])
@@ -65,7 +65,7 @@ def test_nginx_packet_header_and_vars():
     assert all(type(k) is str and type(v) is str for k, v in environ.items())
 
 
-def test_parse_vars_accepts_memoryview_and_bytearray():
+def test_parse_vars_accepts_memoryview_and_bytearray(vars_codec):
     view = memoryview(NGINX_PACKET)[4:]
     assert parse_vars(view) == NGINX_ENVIRON
     assert parse_vars(bytearray(NGINX_VARS)) == NGINX_ENVIRON
@@ -81,17 +81,17 @@ def test_parse_header_too_short():
         parse_header(b"\x00\x01\x00")
 
 
-def test_vars_are_latin1_strings():
+def test_vars_are_latin1_strings(vars_codec):
     buf = b"\x04\x00HTTP\x03\x00\xff\x00\xe9"
     assert parse_vars(buf) == {"HTTP": "\xff\x00\xe9"}
 
 
-def test_empty_value_at_end_is_valid():
+def test_empty_value_at_end_is_valid(vars_codec):
     assert parse_vars(b"\x01\x00K\x00\x00") == {"K": ""}
     assert parse_vars(b"") == {}
 
 
-def test_repeated_key_keeps_last_value():
+def test_repeated_key_keeps_last_value(vars_codec):
     assert parse_vars(b"\x01\x00A\x01\x001\x01\x00A\x01\x002") == {"A": "2"}
 
 
@@ -107,13 +107,13 @@ def test_repeated_key_keeps_last_value():
         (b"\x01", "truncated"),
     ],
 )
-def test_invalid_vars(buf, message):
+def test_invalid_vars(buf, message, vars_codec):
     with pytest.raises(ProtocolError, match=message) as info:
         parse_vars(buf)
     assert info.value.status == 400
 
 
-def test_max_vars():
+def test_max_vars(vars_codec):
     block = encode_vars({f"K{i}": "v" for i in range(64)})
     assert len(parse_vars(block)) == 64
     with pytest.raises(ProtocolError, match="too many uwsgi vars"):
@@ -178,7 +178,7 @@ def test_encode_array_item_too_long():
 # --- read_packet ----------------------------------------------------------------------------------
 
 
-def test_read_packet_from_socket_with_body(sockpair):
+def test_read_packet_from_socket_with_body(sockpair, vars_codec):
     client, server = sockpair
     client.sendall(NGINX_PACKET + b"BODY")
     modifier1, modifier2, payload, leftover = read_packet(server)
@@ -187,7 +187,7 @@ def test_read_packet_from_socket_with_body(sockpair):
     assert leftover == b"BODY"
 
 
-def test_read_packet_split_across_sends(sockpair, send_pieces):
+def test_read_packet_split_across_sends(sockpair, send_pieces, vars_codec):
     client, server = sockpair
     packet = build_packet(0, encode_vars({"PATH_INFO": "/x", "REQUEST_METHOD": "POST"}), 3)
     send_pieces(client, [packet[:1], packet[1:3], packet[3:10], packet[10:]])
@@ -196,7 +196,7 @@ def test_read_packet_split_across_sends(sockpair, send_pieces):
     assert parse_vars(payload) == {"PATH_INFO": "/x", "REQUEST_METHOD": "POST"}
 
 
-def test_read_packet_one_byte_reads(scripted):
+def test_read_packet_one_byte_reads(scripted, vars_codec):
     packet = build_packet(0, encode_vars(NGINX_ENVIRON))
     sock = scripted(*[packet[i : i + 1] for i in range(len(packet))], b"tail")
     modifier1, modifier2, payload, leftover = read_packet(sock)

@@ -34,6 +34,11 @@ HEADER_SIZE = 4
 #: Largest payload a header can describe (datasize is 16 bits).
 MAX_PAYLOAD = 0xFFFF
 
+try:  # the optional C version of parse_vars; it returns None for a malformed block
+    from ._speedups import parse_vars as _parse_vars_c
+except ImportError:  # no compiler at install time: the Python version serves
+    _parse_vars_c = None
+
 _HEADER = struct.Struct("<BHB")
 _LEN = struct.Struct("<H")
 
@@ -57,11 +62,23 @@ def parse_vars(buf, max_vars: int = 64) -> dict[str, str]:
     Raises :class:`ProtocolError` for an empty key, a var running past the end of ``buf``, or more
     than ``max_vars`` distinct vars (uWSGI's ``max-vars``). Empty values are valid (nginx sends
     ``CONTENT_LENGTH`` and ``CONTENT_TYPE`` empty on a GET).
+
+    This is the hot path of every nginx request: the C version (``_speedups``, built at install when a
+    compiler is there) does it in one pass; :func:`parse_vars_py` is the reference and the fallback.
     """
+    if _parse_vars_c is None:
+        return parse_vars_py(buf, max_vars)
+    environ = _parse_vars_c(buf, max_vars)
+    if environ is None:
+        _check_vars(buf, max_vars)
+    return environ
+
+
+def parse_vars_py(buf, max_vars: int = 64) -> dict[str, str]:
+    """:func:`parse_vars` in Python: the reference the C version is tested against, and the fallback."""
     # Decode once; latin-1 maps byte offsets to character offsets, so the str is sliced directly.
-    # This loop is the hot path of every nginx request: it checks nothing per var, and a block that
-    # does not end exactly at its end, or has an empty key or too many vars, goes to _check_vars for
-    # the precise error.
+    # The loop checks nothing per var: a block that does not end exactly at its end, or has an empty
+    # key or too many vars, goes to _check_vars for the precise error.
     text = str(buf, "latin-1")
     end = len(buf)
     environ: dict[str, str] = {}
