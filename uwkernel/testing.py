@@ -105,7 +105,7 @@ class Server:
         return pids
 
     def stop(self) -> None:
-        """Kill the whole process group (bounded), whatever state it is in."""
+        """Kill the whole process group and wait (bounded) until none of it is left, whatever state it is in."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -114,6 +114,9 @@ class Server:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             pass
+        deadline = time.monotonic() + 10
+        while self.group_pids() and time.monotonic() < deadline:  # children still tearing down after the master
+            time.sleep(0.01)
         if self._log is not subprocess.DEVNULL:
             self._log.close()
 
