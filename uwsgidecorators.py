@@ -7,7 +7,9 @@ known defects:
   included); each arrives as str (UTF-8 decoded, as uWSGI does on Python 3), except a value that is
   not valid UTF-8, which arrives as bytes instead of failing forever; ``body`` arrives as the type it
   was given (bytes or str);
-* ``pass_arguments=True`` round-trips any picklable value with its type;
+* ``pass_arguments=True`` round-trips any picklable value with its type; the keywords
+  ``message_dict``, ``spooler``, ``priority``, ``at`` and ``body`` go to the spool dict instead, as in
+  uWSGI (a value that cannot be written there raises ``ValueError``, as uWSGI's ``uwsgi.spool`` does);
 * the errors for a missing master or spooler say which option to set.
 """
 from __future__ import annotations
@@ -26,7 +28,8 @@ spooler_functions: dict = {}
 mule_functions: dict = {}
 postfork_chain: list = []
 
-# Keys of a spool dict the spooler itself reads: they are lifted out of pass_arguments kwargs.
+# Keys lifted out of pass_arguments kwargs into the spool dict, as uWSGI does: the function never gets
+# them (the spooler reads spooler, priority, at and body; message_dict is only written in the task).
 _SPOOLER_KEYS = ("message_dict", "spooler", "priority", "at", "body")
 # Marks a body that was given as str, so the dispatcher hands it back as str.
 _BODY_IS_STR = "ud_spool_body_str"
@@ -81,13 +84,15 @@ uwsgi.spooler = manage_spool_request
 uwsgi.post_fork_hook = postfork_chain_hook
 
 
-def _spool_value(value):
+def _spool_value(key, value):
     if isinstance(value, (str, bytes)):
         return value
     if isinstance(value, (int, float)):
         return str(value)
-    raise TypeError(f"spool values must be str, bytes or numbers, not {type(value).__name__} "
-                    "(use pass_arguments=True for other types)")
+    hint = ("it is written in the task, not pickled" if key in _SPOOLER_KEYS
+            else "use pass_arguments=True for other types")
+    # ValueError, as uwsgi.spool raises for such a value in uWSGI
+    raise ValueError(f"spool value {key!r} must be str, bytes or a number, not {type(value).__name__} ({hint})")
 
 
 class _spoolraw:
@@ -123,7 +128,7 @@ class _spoolraw:
         if isinstance(arguments.get("body"), str):
             arguments["body"] = arguments["body"].encode("utf-8")
             arguments[_BODY_IS_STR] = "1"
-        return uwsgi.spool({k: v if k in ("args", "kwargs", "body") else _spool_value(v)
+        return uwsgi.spool({k: v if k in ("args", "kwargs", "body") else _spool_value(k, v)
                             for k, v in arguments.items()})
 
 

@@ -1,6 +1,7 @@
 """The spooler benchmark's app, the same file for uWSGI and uwkernel (``bench/spooler.py`` runs it).
 
-``GET /enqueue?count=N`` spools N tasks in a loop and answers the seconds the loop took. The task, run
+``GET /enqueue?count=N`` spools N tasks in a loop and answers the seconds the loop took; ``GET /pids``
+answers the worker's pid and the spoolers' (``uwsgi.spooler_pids()``), space-separated. The task, run
 by the spooler processes: append one byte to ``$SPOOL_BENCH_COUNTER`` (one ``write`` on a file opened
 once per spooler), so the runner sees how many tasks ran from the file's size, and returns SPOOL_OK.
 """
@@ -26,7 +27,10 @@ uwsgi.spooler = task
 
 
 def application(environ, start_response):
-    """``/enqueue?count=N``: spool N tasks; the body is the loop's duration in seconds."""
+    """``/enqueue?count=N``: spool N tasks; the body is the loop's duration in seconds. ``/pids``: the pids."""
+    if environ["PATH_INFO"] == "/pids":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [" ".join(map(str, [os.getpid(), *uwsgi.spooler_pids()])).encode()]
     count = int(environ.get("QUERY_STRING", "").partition("count=")[2] or 0)
     started = time.perf_counter()
     for i in range(count):

@@ -5,14 +5,37 @@ The server helpers come from :mod:`uwkernel.testing`, the pytest plugin users ge
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from uwkernel.testing import Server, free_port, http_get, wait_for  # noqa: F401  (re-exported)
 
 REPO = Path(__file__).resolve().parent.parent
+#: Where ``make test`` puts the path of the uWSGI binary it built (the tests that run uWSGI need it there).
+UWSGI_ENV = "UWKERNEL_TEST_UWSGI"
+
+
+def uwsgi_binary() -> str:
+    """The uWSGI 2.0 binary for the tests that run it beside uwkernel.
+
+    ``$UWKERNEL_TEST_UWSGI`` when set (``make test`` sets it to the uWSGI it builds into ``.bench-venv``): the test
+    fails when that is not an executable. Otherwise ``.bench-venv/bin/uwsgi``, then ``uwsgi`` on PATH; the test
+    skips when there is neither.
+    """
+    wanted = os.environ.get(UWSGI_ENV)
+    if wanted:
+        if not os.access(wanted, os.X_OK):
+            pytest.fail(f"${UWSGI_ENV} is {wanted!r}, which is not an executable: `make test` builds uWSGI there")
+        return wanted
+    for candidate in (str(REPO / ".bench-venv" / "bin" / "uwsgi"), shutil.which("uwsgi")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.skip(f"uWSGI is not built: `make test` or `make bench` builds it into .bench-venv (or set ${UWSGI_ENV})")
 
 
 def run_uwkernel(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 30,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +12,8 @@ import pytest
 
 from uwkernel.proto.uwsgi import build_packet, encode_vars
 from uwkernel.testing import Server, free_port, http_get, wait_for
+
+from support import uwsgi_binary
 
 APP = textwrap.dedent('''
     import os
@@ -120,20 +121,10 @@ def test_rpc_hook(start_uwkernel, tmp_path):
              what="the rpc hook's log line")
 
 
-def _uwsgi_binary() -> str | None:
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / ".bench-venv" / "bin" / "uwsgi", shutil.which("uwsgi")):
-        if candidate and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
-
-
 @pytest.fixture
 def start_uwsgi(tmp_path, app):
-    """Start a real uWSGI instance on the same app (skips when uWSGI is not installed)."""
-    binary = _uwsgi_binary()
-    if binary is None:
-        pytest.skip("uWSGI is not installed (pip install uwsgi, or make bench to build .bench-venv)")
+    """Start a real uWSGI instance on the same app (``support.uwsgi_binary`` finds it, or skips or fails)."""
+    binary = uwsgi_binary()
     procs = []
 
     def start(name: str) -> Instance:

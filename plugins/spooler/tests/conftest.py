@@ -127,6 +127,7 @@ def record(task):
     line = {(k.decode() if isinstance(k, bytes) else k): (v.decode("latin-1") if isinstance(v, bytes) else v)
             for k, v in task.items()}
     line["pid"] = os.getpid()
+    line["cwd"] = os.getcwd()
     with open(RESULTS, "a") as f:
         f.write(json.dumps(line) + "\\n")
 

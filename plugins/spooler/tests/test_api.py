@@ -1,6 +1,7 @@
 """uwsgi.spool & co, the options, the board, and the modifier1 17 handler, in this process."""
 from __future__ import annotations
 
+import array
 import os
 import signal
 import stat
@@ -44,6 +45,35 @@ def test_spool_takes_keywords_and_leaves_the_callers_dict_alone(harness):
     assert given == {"body": b"x", "k": "v"}
     assert _file(path) == ({b"k": b"v", b"extra": b"1"}, b"x")
     assert _file(h.api.spool(only="kw"))[0] == {b"only": b"kw"}
+
+
+def test_a_forked_process_names_its_tasks_with_its_own_pid(harness):
+    h = harness()
+    h.api.spool(a="parent")  # the name's start is cached per process
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's result goes through the pipe)
+        try:
+            os.write(write, h.api.spool(a="child"))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        path = f.read()
+    os.waitpid(child, 0)
+    assert int(os.path.basename(path).decode().rsplit("_", 5)[1]) == child
+
+
+def test_spool_of_bytes_only_and_of_other_buffers(harness):
+    h = harness()
+    given = {b"a": b"1", b"b": bytearray(b"22")}
+    assert _file(h.api.spool(given)) == ({b"a": b"1", b"b": b"22"}, b"")
+    assert given == {b"a": b"1", b"b": bytearray(b"22")}
+    ints = memoryview(array.array("H", [1, 2]))  # len() 2, 4 bytes: written as its bytes
+    assert _file(h.api.spool({b"m": ints})) == ({b"m": bytes(ints)}, b"")
+    assert _file(h.api.spool({b"m": ints, b"body": ints})) == ({b"m": bytes(ints)}, bytes(ints))
+    with pytest.raises(ValueError, match="empty"):
+        h.api.spool({b"": b"x"})
 
 
 @pytest.mark.parametrize("args", [("not a dict",), ({}, {})])

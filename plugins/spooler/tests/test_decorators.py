@@ -74,6 +74,11 @@ def application(environ, start_response):
         forever.spool(name="f")
         raw.spool(name="r")
         raw_args.spool(b"\\xff", body="text body", k=1.5)
+        with_args.spool("md", None, message_dict="a note")  # written in the task, never passed to the function
+        try:
+            with_args.spool("md-dict", None, message_dict={"k": "v"})
+        except ValueError as exc:  # as uWSGI: uwsgi.spool refuses a dict value
+            record("refused", {"error": str(exc)})
     start_response("200 OK", [])
     return [b"ok"]
 '''
@@ -91,7 +96,7 @@ def test_decorators_end_to_end(instance, tmp_path):
     def kinds():
         return [t["kind"] for t in server.tasks()]
 
-    server.wait_for(lambda: kinds().count("with_args") == 3 and kinds().count("forever") >= 2
+    server.wait_for(lambda: kinds().count("with_args") == 4 and kinds().count("forever") >= 2
                     and kinds().count("raw") >= 2, timeout=20, what="every decorated task")
     (tmp_path / "results.jsonl.raw-ok").touch()
     server.wait_for(lambda: _remaining(tmp_path) == [b"forever"], timeout=10, what="only @spoolforever's task left")
@@ -108,8 +113,11 @@ def test_decorators_end_to_end(instance, tmp_path):
     assert args["int:1"]["args"] == {"a": "int:1", "b": "list:[2, 3]", "c": "dict:{'x': b'y'}"}
     assert args["int:1"]["cwd"] == str(second)
     assert args["str:'late'"]["time"] >= int(started) + 2 - 1
-    assert args["str:'prio'"]["cwd"] == str(tmp_path / "q")
+    assert args["str:'prio'"]["cwd"] == str(tmp_path / "q" / "3")  # a priority task runs in its subdirectory
     assert args["str:'prio'"]["args"]["b"] == "tuple:(1,)"
+    assert args["str:'md'"]["args"] == {"a": "str:'md'", "b": "NoneType:None", "c": "NoneType:None"}
+    [refused] = [t["args"]["error"] for t in tasks if t["kind"] == "refused"]
+    assert "'message_dict'" in refused and "dict" in refused
 
     raw_args = next(t for t in tasks if t["kind"] == "raw_args")["args"]
     assert raw_args == {"args": "tuple:(b'\\xff',)", "kwargs": "dict:{'k': 1.5}"}

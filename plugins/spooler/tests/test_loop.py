@@ -13,7 +13,7 @@ def test_spool_ok_removes_the_task(harness, tmp_path):
     h = harness()
     path = h.api.spool({"a": "1", "body": b"B"})
     assert h.scan() == (True, None)
-    assert h.calls == [{b"a": b"1", "spooler_task_name": path, "body": b"B"}]
+    assert h.calls == [{b"a": b"1", "spooler_task_name": os.path.basename(path), "body": b"B"}]
     assert not os.path.exists(path)
     assert h.spooling.board.read(0).tasks == 1
     assert h.scan() == (False, None)
@@ -198,10 +198,48 @@ def test_chdir_before_each_task(harness, tmp_path):
     (tmp_path / "work").mkdir()
     h = harness("--spooler-chdir", str(tmp_path / "work"))
     h.api.spool(n="1")
+    h.api.spool(n="2")
     seen = []
-    h.result = lambda task: seen.append(os.getcwd()) or -2
+    h.result = lambda task: seen.append(os.getcwd()) or os.chdir("/") or -2
     h.scan()
-    assert seen == [str(tmp_path / "work")]
+    assert seen == [str(tmp_path / "work")] * 2
+
+
+def test_a_task_runs_in_its_dir_and_can_read_itself_by_name(harness, tmp_path):
+    """As uWSGI: spooler_task_name is the file's name, the cwd its dir (a priority's too)."""
+    h = harness("--spooler-ordered")
+    h.api.spool(n="p", priority="3", body=b"B")
+    h.api.spool(n="plain")
+    seen = []
+
+    def task(args):
+        seen.append((os.getcwd(), args["spooler_task_name"], h.api.spooler_get_task(args["spooler_task_name"])))
+        os.chdir("/")  # the next task still starts in its own dir
+        return -2
+
+    h.result = task
+    h.scan()
+    (cwd_p, name_p, got_p), (cwd_plain, name_plain, got_plain) = seen
+    assert (cwd_p, cwd_plain) == (f"{h.spooler.dir}/3", h.spooler.dir)
+    assert b"/" not in name_p and name_p.startswith(b"uwsgi_spoolfile_on_") and b"/" not in name_plain
+    assert got_p == {b"n": b"p", b"priority": b"3", "spooler_task_name": name_p, "body": b"B"}
+    assert got_plain == {b"n": b"plain", "spooler_task_name": name_plain}
+    assert h.api.spooler_get_task(f"{h.spooler.dir}/{name_plain.decode()}") is None  # gone, once done
+
+
+def test_a_scan_behind_another_spooler_lists_the_dir_again(harness):
+    """A task gone since the listing was run by another spooler: the rest of the listing is stale too."""
+    h = harness("--spooler-ordered")
+    paths = [h.api.spool(n=str(n)) for n in range(3)]
+
+    def first_removes_the_second(task):
+        if task[b"n"] == b"0":
+            os.unlink(paths[1])  # as the other spooler of the dir would
+        return -2
+
+    h.result = first_removes_the_second
+    assert h.scan() == (True, None) and h.names() == [b"0"]  # stopped at the gone task
+    assert h.scan() == (True, None) and h.names() == [b"0", b"2"]
 
 
 def test_two_spoolers_of_one_dir_never_run_a_task_twice(harness):

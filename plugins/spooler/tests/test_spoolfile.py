@@ -73,23 +73,59 @@ def test_limits():
         spoolfile.header(65536)
 
 
-@pytest.fixture(params=["unnamed", "rename"])
+BIG = b"\x11\x00\x00\x00" + b"b" * spoolfile.IN_PLACE_MAX  # over a page: never written in place
+
+
+@pytest.fixture(params=["in place", "unnamed", "rename"])
 def write_mode(request, monkeypatch):
-    """Run a test with O_TMPFILE writes, then with the temp-and-rename fallback."""
+    """Run a test with each way of writing; returns a spool file's bytes that this way writes.
+
+    In place: one page or less, without ``at``. Bigger files: O_TMPFILE, then the temp-and-rename fallback.
+    """
     monkeypatch.setattr(spoolfile, "_unnamed_files", request.param == "unnamed")
-    return request.param
+    return b"\x11\x00\x00\x00body" if request.param == "in place" else BIG
 
 
-def test_write_is_atomic_private_and_carries_at(tmp_path, write_mode):
-    at = int(time.time()) + 3600
-    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_h_1_1_1_1_1", b"\x11\x00\x00\x00body", at)
+def test_write_is_atomic_and_private(tmp_path, write_mode):
+    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_h_1_1_1_1_1", write_mode)
     assert path == f"{tmp_path}/uwsgi_spoolfile_on_h_1_1_1_1_1"
     assert os.listdir(tmp_path) == ["uwsgi_spoolfile_on_h_1_1_1_1_1"]
-    st_ = os.stat(path)
-    assert stat.S_IMODE(st_.st_mode) == 0o600
-    assert st_.st_mtime == at
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with open(path, "rb") as f:
-        assert f.read() == b"\x11\x00\x00\x00body"
+        assert f.read() == write_mode
+
+
+@pytest.mark.parametrize("data", [b"\x11\x00\x00\x00body", BIG], ids=["small", "big"])
+@pytest.mark.parametrize("unnamed", [True, False], ids=["unnamed", "rename"])
+def test_a_task_with_at_gets_its_mtime_before_it_is_visible(tmp_path, monkeypatch, data, unnamed):
+    monkeypatch.setattr(spoolfile, "_unnamed_files", unnamed)
+    seen = []
+    real_utime = os.utime
+
+    def utime(fd, times):
+        seen.append(os.listdir(tmp_path))
+        real_utime(fd, times)
+
+    monkeypatch.setattr(os, "utime", utime)
+    at = int(time.time()) + 3600
+    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_at", data, at)
+    assert seen == [[] if unnamed else [".uwsgi_spoolfile_on_at"]]
+    assert os.stat(path).st_mtime == at and open(path, "rb").read() == data
+
+
+def test_a_small_task_is_written_in_place_by_one_write(tmp_path, monkeypatch):
+    """One write() of at most a page: a reader sees the file empty or whole (the kernel copies the page first)."""
+    calls = []
+    real_write = os.write
+
+    def write(fd, data):
+        calls.append((bytes(data), os.listdir(tmp_path)))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    data = b"\x11\x00\x00\x00" + b"x" * (spoolfile.IN_PLACE_MAX - 4)
+    spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_p", data)
+    assert calls == [(data, ["uwsgi_spoolfile_on_p"])]
 
 
 def test_write_never_leaves_a_half_task(tmp_path, monkeypatch, write_mode):
@@ -98,7 +134,15 @@ def test_write_never_leaves_a_half_task(tmp_path, monkeypatch, write_mode):
 
     monkeypatch.setattr(os, "write", broken_write)
     with pytest.raises(OSError):
-        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_x", b"\x11\x00\x00\x00")
+        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_x", write_mode)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_short_write_in_place_leaves_nothing(tmp_path, monkeypatch):
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:3]))
+    with pytest.raises(OSError, match="3 of 8 bytes"):
+        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_x", b"\x11\x00\x00\x00body")
     assert os.listdir(tmp_path) == []
 
 
@@ -112,16 +156,15 @@ def test_write_falls_back_to_rename_without_o_tmpfile(tmp_path, monkeypatch):
 
     monkeypatch.setattr(spoolfile, "_unnamed_files", True)
     monkeypatch.setattr(os, "open", no_tmpfile)
-    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_y", b"\x11\x00\x00\x00")
+    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_y", BIG)
     assert os.listdir(tmp_path) == ["uwsgi_spoolfile_on_y"] and not spoolfile._unnamed_files
-    assert open(path, "rb").read() == b"\x11\x00\x00\x00"
+    assert open(path, "rb").read() == BIG
 
 
-def test_a_linked_write_never_replaces_a_task(tmp_path, monkeypatch):
-    monkeypatch.setattr(spoolfile, "_unnamed_files", True)
+def test_a_write_never_replaces_a_task(tmp_path, write_mode):
     spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_z", b"first")
     with pytest.raises(FileExistsError):
-        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_z", b"second")
+        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_z", write_mode)
     assert (tmp_path / "uwsgi_spoolfile_on_z").read_bytes() == b"first"
 
 
@@ -172,7 +215,7 @@ def test_claim_skips_symlinks_fifos_and_missing_files(tmp_path):
     os.mkfifo(tmp_path / "uwsgi_spoolfile_on_fifo")
     assert spoolfile.claim(str(tmp_path / "uwsgi_spoolfile_on_link")) is None
     assert spoolfile.claim(str(tmp_path / "uwsgi_spoolfile_on_fifo")) is None
-    assert spoolfile.claim(str(tmp_path / "uwsgi_spoolfile_on_missing")) is None
+    assert spoolfile.claim(str(tmp_path / "uwsgi_spoolfile_on_missing")) is False  # gone
 
 
 def test_claim_skips_a_file_removed_while_we_waited(tmp_path):
@@ -180,7 +223,7 @@ def test_claim_skips_a_file_removed_while_we_waited(tmp_path):
     fd = os.open(path, os.O_RDWR)
     os.unlink(path)
     os.close(fd)
-    assert spoolfile.claim(path) is None
+    assert spoolfile.claim(path) is False  # gone: run by another spooler
 
 
 def test_set_aside(tmp_path):

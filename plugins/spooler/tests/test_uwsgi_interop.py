@@ -1,14 +1,13 @@
 """Spool dirs shared with uWSGI 2.0 itself: each consumes what the other wrote, and both drain one dir.
 
-uWSGI is looked for as ``$UWKERNEL_TEST_UWSGI``, then ``.bench-venv/bin/uwsgi`` (``make bench`` builds
-it from PyPI's ``uwsgi``), then ``uwsgi`` on PATH; these tests skip, saying so, when there is none.
+uWSGI is found by ``support.uwsgi_binary``: ``make test`` builds it and passes its path in ``$UWKERNEL_TEST_UWSGI``
+(these tests then fail when it is missing); run by hand, they skip, saying so, when there is no uWSGI.
 """
 from __future__ import annotations
 
 import collections
 import json
 import os
-import shutil
 import signal
 import subprocess
 import textwrap
@@ -17,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import free_port, http_get
-
-REPO = Path(__file__).resolve().parents[3]
+from support import free_port, http_get, uwsgi_binary
 
 #: An app for uWSGI: /spool writes tasks (its query says which); its spooler callable records each task.
 UWSGI_APP = '''
@@ -52,14 +49,6 @@ def application(environ, start_response):
     start_response("200 OK", [])
     return [b"ok"]
 '''
-
-
-def _uwsgi_binary() -> str:
-    for candidate in (os.environ.get("UWKERNEL_TEST_UWSGI"), str(REPO / ".bench-venv" / "bin" / "uwsgi"),
-                      shutil.which("uwsgi")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.skip("uWSGI is not built: `make bench` builds it into .bench-venv (or set UWKERNEL_TEST_UWSGI)")
 
 
 class Uwsgi:
@@ -106,7 +95,7 @@ class Uwsgi:
 @pytest.fixture
 def uwsgi(tmp_path):
     """Start uWSGI: ``uwsgi(*options)``; every uWSGI started is killed at the end of the test."""
-    binary = _uwsgi_binary()
+    binary = uwsgi_binary()
     started = []
 
     def start(*argv: str) -> Uwsgi:

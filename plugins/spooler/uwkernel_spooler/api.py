@@ -6,13 +6,17 @@ wants bytes only). ``body`` goes to the file's body. It returns the spool file's
 and raises ``ValueError`` when the task cannot be spooled. The caller's dict is left untouched.
 
 The spooler callable (``uwsgi.spooler = func``) gets a dict with ``bytes`` keys and values, plus
-``'spooler_task_name'`` (the spool file's full path, ``bytes``) and ``'body'`` when the task has
-one, and returns ``SPOOL_OK`` (done: the file is removed), ``SPOOL_RETRY`` (run it again on a later
-scan) or ``SPOOL_IGNORE`` (not for this callable: kept for a later scan).
+``'spooler_task_name'`` and ``'body'`` when the task has one, and returns ``SPOOL_OK`` (done: the
+file is removed), ``SPOOL_RETRY`` (run it again on a later scan) or ``SPOOL_IGNORE`` (not for this
+callable: kept for a later scan). As in uWSGI, ``spooler_task_name`` is the spool file's name
+(``bytes``, no directory) and the task runs in the file's directory (the spool dir or its priority
+subdirectory; ``spooler-chdir`` instead when set), so ``spooler_get_task(spooler_task_name)``
+finds it.
 """
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from uwkernel.types import ModuleName
@@ -22,6 +26,8 @@ from .context import Spooling
 from .enqueue import Enqueuer
 
 SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE = -2, -1, 0
+#: How ``os.fsencode`` encodes paths (called directly: a task's path is encoded at every spool and run).
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
 def to_bytes(value: Any) -> bytes:
@@ -35,10 +41,10 @@ def to_bytes(value: Any) -> bytes:
     return str(value).encode("utf-8", "surrogateescape")
 
 
-def task_dict(path: str, pairs: dict[bytes, bytes], body: bytes) -> dict:
-    """The dict the spooler callable and ``spooler_get_task`` give: the pairs, the path, the body."""
+def task_dict(name: str, pairs: dict[bytes, bytes], body: bytes) -> dict:
+    """The dict the spooler callable and ``spooler_get_task`` give: the pairs, the task's name, the body."""
     task: dict = dict(pairs)
-    task["spooler_task_name"] = os.fsencode(path)
+    task["spooler_task_name"] = name.encode(_FS_ENCODING, _FS_ERRORS)
     if body:
         task["body"] = body
     return task
@@ -59,23 +65,28 @@ class SpoolerAPI:
             given = {**args[0], **kwargs} if kwargs else args[0]
         else:
             given = kwargs
-        body = b""
-        pairs: dict[bytes, bytes] = {}
-        for key, value in given.items():
-            if key.__class__ is not bytes:
-                key = to_bytes(key)
-            if value.__class__ is not bytes:
-                value = to_bytes(value)
-            if key == b"body":
-                body = value
-            else:
-                pairs[key] = value
-        try:
+        pairs: dict = given
+        block = None
+        if b"body" not in given and "body" not in given:
+            try:  # nearly every task: bytes only, encoded as it is (the caller's dict is not copied)
+                block = spoolfile.encode_vars(given)
+            except TypeError:  # a str or another type somewhere: converted first
+                pass
+        if block is None:
+            pairs = {}
+            for key, value in given.items():
+                if key.__class__ is not bytes:
+                    key = to_bytes(key)
+                pairs[key] = value if value.__class__ is bytes else to_bytes(value)
+            body = pairs.pop(b"body") if b"body" in pairs else b""
             block = spoolfile.encode_vars(pairs)
+        else:
+            body = b""
+        try:
             path = self.enqueuer.enqueue(pairs, block, body)
         except OSError as exc:
             raise ValueError(f"unable to spool job: {exc.strerror or exc}") from None
-        return os.fsencode(path)
+        return path.encode(_FS_ENCODING, _FS_ERRORS)
 
     def spooler_jobs(self) -> list[bytes]:
         """Paths (bytes) of the tasks waiting in the first spool dir and its priority subdirectories."""
@@ -100,8 +111,16 @@ class SpoolerAPI:
         return True
 
     def spooler_get_task(self, path: str | bytes) -> dict | None:
-        """The task at ``path`` as the spooler callable would get it; None when missing, running or invalid."""
+        """The task at ``path`` as the spooler callable would get it; None when missing, running or invalid.
+
+        A relative path (a ``spooler_task_name``) is taken from the current directory, and the task
+        this spooler process is running is no "running" task for it, as in uWSGI; ``spooler_task_name``
+        in the result is ``path`` as given.
+        """
         path = os.fsdecode(path)
+        running = self.spooling.running
+        if running is not None and os.path.abspath(path) == running[0]:
+            return task_dict(path, running[1], running[2])
         found = spoolfile.read(path)
         if found is None:
             return None

@@ -26,6 +26,9 @@ _SLOT = struct.Struct(f"<qqqqddq{NAME_SIZE}s{NAME_SIZE}s")
 _PID_BUSY = struct.Struct("<q16xq")  # pid, (spawns, tasks), busy
 _NAME = struct.Struct(f"{NAME_SIZE}s")
 _FINISHED = struct.Struct("<qqdd")  # tasks, busy, started, deadline
+_STARTED = struct.Struct("<dd")  # started, deadline
+_INT = struct.Struct("<q")
+_FLOAT = struct.Struct("<d")
 _OFF_TASKS = 16
 _OFF_BUSY = 24
 _OFF_STARTED = 32
@@ -83,15 +86,26 @@ class Board:
             self._map, self._offset(slot))
         return SlotView(pid, spawns, tasks, busy, started, deadline, crashes, _text(task), _text(crash))
 
-    def waker(self, slot: int):
-        """A function returning the pid of ``slot``'s spooler when it waits for work (not busy), else 0."""
-        unpack, area, offset = _PID_BUSY.unpack_from, self._map, self._offset(slot)
+    def waker(self, slots: range):
+        """A function returning the pids of the spoolers of ``slots`` (consecutive) that wait for work.
 
-        def wakeable() -> int:
-            pid, busy = unpack(area, offset)
-            return 0 if busy else pid
+        Waiting means started and not busy; the function reads every slot in one unpack.
+        """
+        if not slots:
+            return tuple
+        gap = _SLOT.size - _PID_BUSY.size
+        many = struct.Struct("<" + f"{_PID_BUSY.format[1:]}{gap}x" * len(slots))
+        unpack, area, offset = many.unpack_from, self._map, self._offset(slots[0])
+        self._offset(slots[-1])  # every slot exists
+        pids = range(0, 2 * len(slots), 2)
 
-        return wakeable
+        def waiting() -> list[int] | tuple:
+            values = unpack(area, offset)  # pid, busy, pid, busy, ...
+            if 0 not in values[1::2]:
+                return ()
+            return [values[i] for i in pids if values[i] and not values[i + 1]]
+
+        return waiting
 
     # -- what a spooler writes in its own slot -------------------------------------------------------
 
@@ -112,13 +126,13 @@ class Board:
 
     def set_busy(self, slot: int, busy: bool) -> None:
         """Mark the spooler busy (it will scan again before waiting) or not (writers must wake it)."""
-        struct.pack_into("<q", self._map, self._offset(slot) + _OFF_BUSY, int(busy))
+        _INT.pack_into(self._map, self._offset(slot) + _OFF_BUSY, int(busy))
 
     def task_started(self, slot: int, task: str, started: float, deadline: float) -> None:
         """Record the task now running (``deadline`` 0: no spooler-harakiri)."""
         offset = self._offset(slot)
         _NAME.pack_into(self._map, offset + _OFF_TASK, task.encode("utf-8", "surrogateescape"))
-        struct.pack_into("<dd", self._map, offset + _OFF_STARTED, started, deadline)
+        _STARTED.pack_into(self._map, offset + _OFF_STARTED, started, deadline)
 
     def task_finished(self, slot: int, tasks: int) -> None:
         """No task is running any more (the spooler stays busy); ``tasks`` have been run by this spooler."""
@@ -126,7 +140,7 @@ class Board:
 
     def clear_deadline(self, slot: int) -> None:
         """Forget the running task's deadline (the master does it once it killed the spooler)."""
-        struct.pack_into("<d", self._map, self._offset(slot) + _OFF_STARTED + 8, 0.0)
+        _FLOAT.pack_into(self._map, self._offset(slot) + _OFF_STARTED + 8, 0.0)
 
 
 def _text(raw: bytes) -> str:

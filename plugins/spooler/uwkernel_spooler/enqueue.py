@@ -18,6 +18,19 @@ from uwkernel import log
 from . import spoolfile
 from .context import Spooling
 
+#: The keys the spooler itself reads: where the task goes and when it runs.
+_CONTROL_KEYS = frozenset((b"spooler", b"priority", b"at"))
+#: This process's pid, for spool file names (refreshed in every child after a fork).
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
 
 class Enqueuer:
     """Writes tasks for one instance; every worker, mule or spooler uses its own copy after fork."""
@@ -28,28 +41,29 @@ class Enqueuer:
         self.quiet = spooling.settings.quiet
         self._counter = itertools.count(1)
         self._prefix = f"{spoolfile.PREFIX}{spooling.hostname}_"
-        self._wakers = {d: [spooling.board.waker(slot) for slot in spooling.slots_of(d)] for d in self.dirs}
+        #: (pid, ``_prefix`` + pid + "_"): the start of every name this process writes.
+        self._stem_of = (0, "")
+        self._wakers = {d: spooling.board.waker(spooling.slots_of(d)) for d in self.dirs}
 
     def enqueue(self, pairs: dict[bytes, bytes], block: bytes, body: bytes = b"") -> str:
         """Write the task whose dict is ``pairs`` (encoded as ``block``) and ``body``; return its path.
 
-        Raises ``ValueError`` for an unknown ``spooler``, a ``priority`` that is not a number or an
-        ``at`` that is not a time, and ``OSError`` when the file cannot be written.
+        Raises ``ValueError`` for an unknown ``spooler``, a ``priority`` that is not a number, an
+        ``at`` that is not a time or a dict over 64 KiB, and ``OSError`` when the file cannot be written.
         """
-        spooler = pairs.get(b"spooler")
-        directory = self._directory(spooler) if spooler or not self.dirs else self.dirs[0]
-        target = directory
-        priority = pairs.get(b"priority")
-        if priority:
-            if not (priority.isdigit() and priority.isascii()):
-                raise ValueError(f"spool priority must be a number, not {priority!r}")
-            target = f"{directory}/{priority.decode()}"
-        at = pairs.get(b"at")
-        at = _parse_at(at) if at else 0
-        now = time.time_ns()
-        name = (f"{self._prefix}{os.getpid()}_{next(self._counter)}_{random.getrandbits(31)}_"
-                f"{now // 1_000_000_000}_{now // 1000 % 1_000_000}")
-        data = spoolfile.header(len(block)) + block + body
+        if self.dirs and _CONTROL_KEYS.isdisjoint(pairs):  # nearly every task: the first dir, now
+            target = directory = self.dirs[0]
+            at = 0
+        else:
+            target, directory, at = self._placement(pairs)
+        pid, stem = self._stem_of
+        if pid != _pid:
+            self._stem_of = pid, stem = _pid, f"{self._prefix}{_pid}_"
+        sec, nsec = divmod(time.time_ns(), 1_000_000_000)
+        name = f"{stem}{next(self._counter)}_{random.getrandbits(31)}_{sec}_{nsec // 1000}"
+        data = spoolfile.header(len(block)) + block
+        if body:
+            data += body
         try:
             path = spoolfile.write(target, name, data, at)
         except FileNotFoundError:
@@ -59,8 +73,24 @@ class Enqueuer:
             path = spoolfile.write(target, name, data, at)
         if not self.quiet:
             log.log(f"[spooler] written {len(data)} bytes to file {path}")
-        self._wake(directory)
+        for waiting in self._wakers[directory]():
+            try:
+                os.kill(waiting, signal.SIGUSR1)  # wake the spoolers of the dir that wait for work
+            except ProcessLookupError:
+                pass
         return path
+
+    def _placement(self, pairs: dict[bytes, bytes]) -> tuple[str, str, int]:
+        """``(dir to write in, spool dir, at)`` from the task's ``spooler``, ``priority`` and ``at``."""
+        directory = self._directory(pairs.get(b"spooler"))
+        target = directory
+        priority = pairs.get(b"priority")
+        if priority:
+            if not (priority.isdigit() and priority.isascii()):
+                raise ValueError(f"spool priority must be a number, not {priority!r}")
+            target = f"{directory}/{priority.decode()}"
+        at = pairs.get(b"at")
+        return target, directory, _parse_at(at) if at else 0
 
     def _directory(self, value: bytes | None) -> str:
         if not value:
@@ -74,16 +104,6 @@ class Enqueuer:
         if real in self.dirs:
             return real
         raise ValueError(f"unable to find spooler \"{wanted}\"")
-
-    def _wake(self, directory: str) -> None:
-        """SIGUSR1 to the spoolers of ``directory`` that are waiting for work."""
-        for waker in self._wakers[directory]:
-            pid = waker()
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGUSR1)
-                except ProcessLookupError:
-                    pass
 
 
 def _make_dir(path: str) -> None:

@@ -2,7 +2,9 @@
 
 The loop: a scan tries every task (:mod:`.scan` order), claiming each under its lock, and calls
 ``uwsgi.spooler`` for it; a scan that ran a task is followed at once by another one (tasks may have
-arrived meanwhile), otherwise the spooler waits for a SIGUSR1 (sent by whoever writes a task for its
+arrived meanwhile), and such a scan stops at the first task found gone, since another spooler of the
+dir is then ahead of its listing (the rest of it is mostly gone too: a fresh listing is cheaper than
+trying each name). Otherwise the spooler waits for a SIGUSR1 (sent by whoever writes a task for its
 dir), a stop, the next ``at`` due, or ``spooler-frequency`` seconds. Messages from the master (uWSGI
 signals for the spooler) are run while it waits and between tasks.
 
@@ -60,6 +62,8 @@ class Spooler:
         self.slot = slot
         self.process = process
         self.dir = spooling.dir_of(slot)
+        #: The spool dir, to fchdir to before each of its tasks (cheaper than a chdir by path).
+        self._dir_fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.pid = os.getpid()
         self.tag = f"[spooler {self.dir} pid: {self.pid}]"
         self.tasks = 0
@@ -141,7 +145,9 @@ class Spooler:
             if path in self.deferred:
                 continue
             task = spoolfile.claim(path)
-            if task is None:
+            if not task:
+                if task is False and ran:  # another spooler of the dir is ahead of this listing:
+                    break  # list again now (a scan that ran a task is followed by another at once)
                 continue
             now = time.time()
             if task.mtime > now:
@@ -188,9 +194,17 @@ class Spooler:
         quiet = self.settings.quiet
         if not quiet:
             log.log(f"{self.tag} managing request {name} ...")
-        if self.settings.chdir:
-            os.chdir(self.settings.chdir)
-        code = self._call(path, pairs, body)
+        folder, _, base = path.rpartition("/")
+        # each task starts in its file's dir, as in uWSGI (spooler_get_task(spooler_task_name) works there)
+        if self.settings.chdir or folder != self.dir:
+            os.chdir(self.settings.chdir or folder)
+        else:
+            os.fchdir(self._dir_fd)
+        self.spooling.running = path, pairs, body
+        try:
+            code = self._call(path, base, pairs, body)
+        finally:
+            self.spooling.running = None
         if code == SPOOL_OK:
             task.finish()
             if not quiet:
@@ -207,13 +221,14 @@ class Spooler:
             self.tasks += 1
         self.board.task_finished(self.slot, self.tasks)
 
-    def _call(self, path: str, pairs: dict[bytes, bytes], body: bytes) -> int | None:
-        """Call ``uwsgi.spooler``; its return code (SPOOL_RETRY for an error), None when there is none."""
+    def _call(self, path: str, name: str, pairs: dict[bytes, bytes], body: bytes) -> int | None:
+        """Call ``uwsgi.spooler`` for the task at ``path`` (named ``name`` in its dir); its return code
+        (SPOOL_RETRY for an error), None when there is none."""
         func = getattr(sys.modules.get("uwsgi"), "spooler", None)
         if func is None:
             return None
         try:
-            result = func(task_dict(path, pairs, body))
+            result = func(task_dict(name, pairs, body))
         except Exception:
             log.log(f"{self.tag} task {path} raised:\n{traceback.format_exc().rstrip()}")
             return -1

@@ -7,10 +7,15 @@ A task's ``at`` is the file's mtime: a file whose mtime is in the future is not 
 ``uwsgi_spoolfile_on_<host>_<pid>_<counter>_<random>_<sec>_<usec>``, in the spool dir or in a
 numeric priority subdirectory of it.
 
-Writing: the packet goes to an unnamed file (``O_TMPFILE``, mode 0600) that gets its mtime and is
-then linked under its real name — or, where the file system cannot, to a hidden temporary file
-(``.uwsgi_spoolfile_on_...``, which no spooler scans) renamed once whole — so a spooler, ours or
-uWSGI's, never sees half a task. Claiming: the file is opened without following
+Writing, so that a spooler, ours or uWSGI's, never sees half a task: a task of at most one page
+(:data:`IN_PLACE_MAX` bytes, nearly all of them) without ``at`` is created under its name (mode 0600,
+``O_EXCL``) and filled by a single ``write()``, as uWSGI writes in place but in one call: the kernel
+copies a page whole before the file's size covers it, so a reader sees the file empty or whole, and a
+writer killed at any point leaves it empty or whole (an empty file is never run: see
+:meth:`Task.in_progress`). A bigger task, or one with an ``at`` (the mtime is set once the data is
+written), goes to an unnamed file (``O_TMPFILE``) that gets its mtime and is then linked under its
+real name — or, where the file system cannot, to a hidden temporary file (``.uwsgi_spoolfile_on_...``,
+which no spooler scans) linked under its name once whole. Claiming: the file is opened without following
 symlinks and locked with a non-blocking whole-file write lock (an open-file-description lock, which
 conflicts with uWSGI's ``fcntl`` locks both ways); the lock is held while the task runs, and the file
 is unlinked before it is released.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import mmap
 import os
 import stat
 import struct
@@ -33,11 +39,15 @@ BAD_SUFFIX = ".bad"
 MODIFIER1 = 17
 #: The largest vars block a header can describe.
 MAX_VARS = 0xFFFF
-#: A file shorter than a header is taken for one a uWSGI writer is still filling for this long.
+#: A file shorter than a header is taken for one a writer is still filling for this long.
 IN_PROGRESS_GRACE = 60.0
+#: The largest task written in place by one ``write()``: one page, which the kernel copies whole.
+IN_PLACE_MAX = mmap.PAGESIZE
 
 _HEADER = struct.Struct("<BHB")
 _LEN = struct.Struct("<H")
+#: The encoded lengths 0-255, which nearly every key and value has (packing is slower).
+_SHORT_LENS = tuple(_LEN.pack(n) for n in range(256))
 _WRITE_LOCK = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
 _OPEN_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOATIME
 _CREATE_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC
@@ -55,15 +65,26 @@ class SpoolFileError(ValueError):
 
 
 def encode_vars(pairs: dict[bytes, bytes]) -> bytes:
-    """Encode a dict of bytes as a vars block; ``ValueError`` for an empty key or one over 64 KiB."""
+    """Encode a dict of bytes as a vars block; ``ValueError`` for an empty key or one over 64 KiB.
+
+    A key or value that is not bytes raises ``TypeError`` (nothing is encoded with a wrong length).
+    """
     if b"" in pairs:
         raise ValueError("spool dict keys cannot be empty")
-    pack = _LEN.pack
+    lens, pack = _SHORT_LENS, _LEN.pack
+    parts: list[bytes] = []
+    size = 4 * len(pairs)
     try:
-        return b"".join([part for key, value in pairs.items()
-                         for part in (pack(len(key)), key, pack(len(value)), value)])
+        for key, value in pairs.items():
+            k, v = len(key), len(value)
+            size += k + v
+            parts += (lens[k] if k < 256 else pack(k), key, lens[v] if v < 256 else pack(v), value)
     except struct.error:
         raise ValueError("a spool dict item is over 64 KiB: send big values as the body") from None
+    block = b"".join(parts)
+    if len(block) != size:  # a buffer whose len() is not its size in bytes (a memoryview of ints)
+        raise TypeError("spool dict keys and values must be bytes")
+    return block
 
 
 def decode_vars(block) -> dict[bytes, bytes]:
@@ -72,19 +93,18 @@ def decode_vars(block) -> dict[bytes, bytes]:
     end = len(data)
     pairs: dict[bytes, bytes] = {}
     pos = 0
-    while pos < end:
-        if pos + 2 > end:
-            raise SpoolFileError(f"truncated key length at offset {pos}")
-        key_end = pos + 2 + (data[pos] | data[pos + 1] << 8)
-        if key_end == pos + 2:
-            raise SpoolFileError(f"empty key at offset {pos}")
-        if key_end + 2 > end:
-            raise SpoolFileError(f"truncated key at offset {pos}")
-        value_end = key_end + 2 + (data[key_end] | data[key_end + 1] << 8)
-        if value_end > end:
-            raise SpoolFileError(f"truncated value at offset {key_end}")
-        pairs[data[pos + 2:key_end]] = data[key_end + 2:value_end]
-        pos = value_end
+    try:  # the checks are made once, after the loop: a task is decoded at every run
+        while pos < end:
+            key_end = pos + 2 + (data[pos] | data[pos + 1] << 8)
+            value_end = key_end + 2 + (data[key_end] | data[key_end + 1] << 8)
+            pairs[data[pos + 2:key_end]] = data[key_end + 2:value_end]
+            pos = value_end
+    except IndexError:
+        raise SpoolFileError(f"truncated item at offset {pos}") from None
+    if pos != end:
+        raise SpoolFileError(f"truncated value: the block ends at {end}, its last value at {pos}")
+    if b"" in pairs:
+        raise SpoolFileError("an empty key")
     return pairs
 
 
@@ -112,14 +132,30 @@ def decode(data: bytes) -> tuple[bytes, bytes]:
 
 
 def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
-    """Write ``data`` (a whole spool file) as ``directory/name`` atomically; return the path.
+    """Write ``data`` (a whole spool file) as ``directory/name`` so that no reader sees it partly; return the path.
 
-    The file is written unnamed (``O_TMPFILE``) and linked under its name once whole; where the file
-    system cannot do that, it is written as a hidden ``.name`` and renamed. ``at`` > 0 becomes the
-    file's atime and mtime (the task runs from then on). On any error nothing is left behind.
+    Up to :data:`IN_PLACE_MAX` bytes without ``at``: created under its name and filled by one
+    ``write()``. Otherwise the file is written unnamed (``O_TMPFILE``) and linked under its name once
+    whole; where the file system cannot do that, it is written as a hidden ``.name`` and linked (or
+    renamed, without hard links) under its name.
+    ``at`` > 0 becomes the file's atime and mtime (the task runs from then on). On any error nothing
+    is left behind.
     """
     global _unnamed_files
     path = f"{directory}/{name}"
+    if at <= 0 and len(data) <= IN_PLACE_MAX:
+        fd = os.open(path, _CREATE_FLAGS, 0o600)
+        try:
+            written = os.write(fd, data)
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(path)
+            raise
+        os.close(fd)
+        if written != len(data):  # only a full disk does that: remove what no reader can have run
+            _unlink_quietly(path)
+            raise OSError(errno.ENOSPC, f"{written} of {len(data)} bytes written to {path}")
+        return path
     if _unnamed_files:
         try:
             fd = os.open(directory, _UNNAMED_FLAGS, 0o600)
@@ -142,12 +178,15 @@ def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
     fd = os.open(temp, _CREATE_FLAGS, 0o600)
     try:
         _fill(fd, data, at)
-        os.rename(temp, path)
-    except BaseException:
-        _unlink_quietly(temp)
-        raise
+        try:
+            os.link(temp, path)  # unlike a rename, never replaces a task of that name
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP):
+                raise
+            os.rename(temp, path)  # no hard links on this file system (the names are unique anyway)
     finally:
         os.close(fd)
+        _unlink_quietly(temp)
     return path
 
 
@@ -198,7 +237,11 @@ class Task:
         return self.stat.st_mtime
 
     def in_progress(self, now: float) -> bool:
-        """Whether a file too short for a header may still be being written (by uWSGI's in-place writer)."""
+        """Whether a file too short for a header may still be being written (in place, by us or uWSGI).
+
+        Such a file is left alone for :data:`IN_PROGRESS_GRACE` seconds (its writer died if it is
+        still short then).
+        """
         return len(self.data) < _HEADER.size and now - self.stat.st_ctime < IN_PROGRESS_GRACE
 
     def release(self) -> None:
@@ -229,14 +272,16 @@ class Task:
             os.close(self.fd)
 
 
-def claim(path: str) -> Task | None:
-    """Open and lock the spool file ``path`` and read it whole; None when it cannot be had now.
+def claim(path: str) -> Task | bool | None:
+    """Open and lock the spool file ``path`` and read it whole.
 
-    None means: gone, locked by a running spooler, not a regular file (a symlink is never followed),
-    or already removed by the spooler that held it before us.
+    False when the file is gone (run by another spooler: a fresh listing is due); None when it
+    cannot be had now: locked by a running spooler, or not a regular file (a symlink is never followed).
     """
     try:
         fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        return False
     except PermissionError:  # O_NOATIME needs the file's owner: open another user's task without it
         try:
             fd = os.open(path, _OPEN_FLAGS & ~os.O_NOATIME)
@@ -249,7 +294,7 @@ def claim(path: str) -> Task | None:
         st = os.fstat(fd)
         if st.st_nlink == 0 or not stat.S_ISREG(st.st_mode):
             os.close(fd)
-            return None
+            return False if st.st_nlink == 0 else None
         data = _read_all(fd, st.st_size)
     except OSError as exc:
         os.close(fd)
@@ -277,7 +322,7 @@ def read(path: str) -> tuple[dict[bytes, bytes], bytes] | None:
     The lock is taken only to check that no spooler is running the task, and released at once.
     """
     task = claim(path)
-    if task is None:
+    if not task:
         return None
     try:
         block, body = decode(task.data)
