@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -111,3 +113,28 @@ def test_unknown_user_stops_start_up_with_one_line(tmp_path):
     else:
         assert result.returncode == 0 and "uid/gid ignored" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_sub_command_is_routed_to_click():
+    from uwkernel import cli, commands
+
+    assert set(commands.cli.commands) | {"--help", "-h", "--version"} == set(cli.COMMANDS)
+    result = run_uwkernel("run", "--processes", "1")
+    assert result.returncode == 0 and "no socket configured" in result.stderr
+
+
+#: Modules an instance that reads no JSON, YAML or TOML file and runs no emperor, mount, exec hook or C
+#: call has no use for: importing them cost most of the start-up time (docs/benchmarks.md, case (d)).
+NOT_FOR_SERVING = ("click", "yaml", "tomllib", "importlib.metadata", "multiprocessing", "ctypes", "tempfile",
+                   "inotify_simple", "difflib")
+
+
+def test_an_instance_starts_without_importing_what_it_does_not_use(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text("def application(environ, start_response):\n    return []\n")
+    probe = (f"import atexit, sys; atexit.register(lambda: print(sorted(set({NOT_FOR_SERVING!r}) & set(sys.modules))));"
+             f"from uwkernel.cli import main; main(['--wsgi-file', {str(app)!r}, '--master', '--processes', '2'])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "UWKERNEL_"))}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"

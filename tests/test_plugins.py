@@ -1,7 +1,9 @@
 """Plugin loading through entry points: a working plugin, a broken one, blocked ones, conflicts."""
 from __future__ import annotations
 
-from support import run_uwkernel
+import sys
+
+from support import FakeDists, run_uwkernel
 
 GOOD = """
 from uwkernel import hookimpl
@@ -141,3 +143,46 @@ def test_dotted_module_path_is_loaded_as_a_plugin(tmp_path):
     result = run_uwkernel("--ini", str(ini), path=[tmp_path])
     assert result.returncode == 1
     assert "plugin module 'mycompany.missing' cannot be imported" in result.stderr
+
+
+def test_entry_points_are_those_importlib_metadata_finds(fake_dists, tmp_path, monkeypatch):
+    import importlib.metadata
+    import zipfile
+
+    from uwkernel.plugins import scan_entry_points
+
+    fake_dists.add("fake-good", "good", "fake_good_mod", GOOD, version="2.3")
+    fake_dists.add("Fake.Other", "other", "fake_other_mod", GOOD)
+    (fake_dists.root / "Fake.Other-1.0.dist-info" / "entry_points.txt").write_text(
+        "# a comment\n[console_scripts]\nfake = fake_other_mod:main\n\n"
+        "[uwkernel.plugins]\nother = fake_other_mod:plugin.hooks [extra]\n")
+    shadowed = tmp_path / "later"
+    shadowed.mkdir()
+    FakeDists(shadowed).add("fake-good", "shadowed", "fake_shadowed_mod", GOOD, version="0.1")
+    egg = tmp_path / "old"
+    (egg / "fake_egg.egg-info").mkdir(parents=True)
+    (egg / "fake_egg.egg-info" / "PKG-INFO").write_text("Metadata-Version: 1.0\nName: fake-egg\nVersion: 0.5\n")
+    (egg / "fake_egg.egg-info" / "entry_points.txt").write_text("[uwkernel.plugins]\negg = fake_egg_mod\n")
+
+    def both() -> tuple[list, list]:
+        scan_entry_points.cache_clear()
+        ours = [tuple(ep) for ep in scan_entry_points()]
+        theirs = [(ep.name, ep.value, ep.dist.name, ep.dist.version)
+                  for ep in importlib.metadata.entry_points(group="uwkernel.plugins")]
+        return ours, theirs
+
+    try:
+        monkeypatch.setattr(sys, "path", [str(fake_dists.root), str(shadowed), str(egg), *sys.path])
+        ours, theirs = both()
+        assert ours == theirs
+        assert ("good", "fake_good_mod", "fake-good", "2.3") in ours and "shadowed" not in {n for n, *_ in ours}
+        assert ("other", "fake_other_mod:plugin.hooks [extra]", "Fake.Other", "1.0") in ours
+        assert ("egg", "fake_egg_mod", "fake-egg", "0.5") in ours
+        with zipfile.ZipFile(tmp_path / "dists.zip", "w") as archive:  # a zip on sys.path: importlib's job
+            archive.writestr("fake_zip-1.0.dist-info/METADATA", "Name: fake-zip\nVersion: 1.0\n")
+            archive.writestr("fake_zip-1.0.dist-info/entry_points.txt", "[uwkernel.plugins]\nzipped = zipped_mod\n")
+        monkeypatch.setattr(sys, "path", [str(tmp_path / "dists.zip"), *sys.path])
+        ours, theirs = both()
+        assert ours == theirs and ours[0] == ("zipped", "zipped_mod", "fake-zip", "1.0")
+    finally:
+        scan_entry_points.cache_clear()

@@ -5,7 +5,6 @@ The kernel adds its options through the same ``uwkernel_add_options`` hook as an
 """
 from __future__ import annotations
 
-import difflib
 from typing import Callable, Iterable, Iterator
 
 from .config.directives import CONFIG_OPTIONS
@@ -136,6 +135,8 @@ class OptionRegistry:
 
     def closest(self, name: str) -> str | None:
         """The known option name closest to ``name``, for "did you mean" messages."""
+        import difflib
+
         matches = difflib.get_close_matches(name, self._by_name, n=1, cutoff=0.6)
         return matches[0] if matches else None
 

@@ -6,7 +6,6 @@ plugins add top-level sections through the ``uwkernel_stats`` hook.
 """
 from __future__ import annotations
 
-import json
 import os
 import socket
 import struct
@@ -107,8 +106,7 @@ class StatsServer:
             return
         with conn:
             conn.settimeout(2)
-            body = json.dumps(build_stats(self.master), separators=(",", ":") if self.minified else None,
-                              indent=None if self.minified else 1).encode()
+            body = _json(build_stats(self.master), self.minified).encode()
             if self.http:
                 body = (b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
                         % len(body)) + body
@@ -120,4 +118,14 @@ class StatsServer:
 
 def log_stats(master: Master) -> None:
     """Write the stats document to the log (SIGUSR1, the master FIFO's ``s``)."""
-    log.log(f"stats at {time.strftime('%c')}: " + json.dumps(build_stats(master), separators=(",", ":")))
+    log.log(f"stats at {time.strftime('%c')}: " + _json(build_stats(master), minified=True))
+
+
+def _json(document: dict, minified: bool) -> str:
+    """``document`` as JSON text, minified or indented by one space.
+
+    json is imported here: an instance that never serves nor logs its stats does not need it at start-up.
+    """
+    import json
+
+    return json.dumps(document, separators=(",", ":") if minified else None, indent=None if minified else 1)

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, Origin
@@ -89,7 +88,7 @@ def _stand_for(entry: Entry, value: str | None, templates: dict[str, Template], 
     if depth >= MAX_CUSTOM_DEPTH:
         raise ConfigError(f"custom options stand for one another more than {MAX_CUSTOM_DEPTH} deep", entry.origin, entry.key)
     return [pair for key, filled in apply_template(templates[entry.key], value)
-            for pair in _stand_for(replace(entry, key=key, value=filled), filled, templates, names, depth + 1)]
+            for pair in _stand_for(entry._replace(key=key, value=filled), filled, templates, names, depth + 1)]
 
 
 def _typed(option: Option, entry: Entry, value: str | None) -> Any:

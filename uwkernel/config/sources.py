@@ -10,7 +10,6 @@ far); ``set``/``set-placeholder`` add their entry and ``declare-option`` declare
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 from ..errors import ConfigError, Origin
@@ -104,7 +103,7 @@ class _Reader:
             value = value.replace("%(_)", item)
         if not entry.inherited:
             value = expand_environment_and_files(value, self.environ, entry.origin, entry.key)
-        return replace(entry, value=value)
+        return entry._replace(value=value)
 
     def _now(self, entry: Entry) -> str:
         """The value of ``entry`` with the placeholders known so far (a block's argument, a file's path).
@@ -130,11 +129,11 @@ class _Reader:
             if not has_value or not name:
                 raise ConfigError(f"'{entry.value}' is not NAME=VALUE", entry.origin, entry.key)
             if kind == "set":
-                self._take(replace(entry, key=name, value=value))
+                self._take(entry._replace(key=name, value=value))
             elif self.names.option(name) or self.names.is_uwsgi_option(name):
                 raise ConfigError(f"'{name}' is an option, it cannot be a placeholder (use 'set')", entry.origin, entry.key)
             else:
-                self.entries.append(replace(entry, key=name, value=value, placeholder_only=True))
+                self.entries.append(entry._replace(key=name, value=value, placeholder_only=True))
         elif kind == "declare-option":
             try:
                 name, _ = parse_declaration(entry.value or "")

@@ -26,7 +26,6 @@ from uwkernel.sockets import parse_address
 from uwkernel.types import Option, ProcessSpec
 
 from .calls import CALL_OPTIONS
-from .emperor import Emperor
 
 OPTIONS: list[Option] = [
     Option("emperor", kind="list", help="run the Emperor on a directory or a glob of vassal config files"),
@@ -78,5 +77,11 @@ def uwkernel_add_processes(config) -> list[ProcessSpec]:
 
 
 def run_emperor(process) -> int:
-    """The Emperor process's role loop (a :class:`~uwkernel.process.PluginProcess` target)."""
+    """The Emperor process's role loop (a :class:`~uwkernel.process.PluginProcess` target).
+
+    The Emperor's modules (inotify, vassals) are imported here, in its process: an instance without
+    ``emperor`` never needs them.
+    """
+    from .emperor import Emperor
+
     return Emperor(process).run()

@@ -6,8 +6,6 @@ vassal's config file (``char *``), then its pid, uid and gid (ints).
 """
 from __future__ import annotations
 
-import ctypes
-
 from uwkernel import log
 
 #: Option name -> what the function receives, in order (from "path", "pid", "uid", "gid").
@@ -19,8 +17,6 @@ CALL_OPTIONS = {
     "call-as-emperor4": ("path", "pid", "uid", "gid"),
 }
 
-_PROCESS = ctypes.CDLL(None)
-
 
 def run_calls(prefix: str, config, fatal: bool, **vassal) -> None:
     """Call every function of the ``PREFIX*`` options above with the vassal's values.
@@ -28,12 +24,15 @@ def run_calls(prefix: str, config, fatal: bool, **vassal) -> None:
     A function that cannot be found raises LookupError when ``fatal``; otherwise it is logged and
     the next one is called.
     """
+    import ctypes  # here: only the Emperor's processes call C functions
+
+    process = ctypes.CDLL(None)
     for option, fields in CALL_OPTIONS.items():
         if not option.startswith(prefix):
             continue
         for name in config[option]:
             try:
-                func = getattr(_PROCESS, name)
+                func = getattr(process, name)
             except AttributeError:
                 if fatal:
                     raise LookupError(f'unable to call function "{name}" ({option})') from None

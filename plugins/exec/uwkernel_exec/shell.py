@@ -6,7 +6,6 @@ an executable file when the command runs, or ``/bin/sh`` (as uWSGI does).
 from __future__ import annotations
 
 import os
-import subprocess
 from typing import Iterable
 
 from uwkernel import log
@@ -34,6 +33,8 @@ def exec_command(command: str) -> int:
 
     A non-zero status (``-N`` when killed by signal N) is the hook's failure.
     """
+    import subprocess  # here: an instance running no command would import it for nothing
+
     return subprocess.run([shell(), "-c", command], check=False).returncode
 
 

@@ -19,7 +19,7 @@ from uwkernel_mount.mount import mount, umount
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_options_and_handlers_through_the_kernel():
+def test_options_and_handlers_through_the_kernel(monkeypatch):
     plugins = PluginManager(entry_points=False)
     plugins.load_module("uwkernel_mount")
     for phase in Phase:
@@ -27,8 +27,12 @@ def test_options_and_handlers_through_the_kernel():
             option = plugins.options.get(f"{kind}-{phase.value}")
             assert option.kind == "list"
             assert (option.phase_hook.kind, option.phase_hook.handler) == (kind, kind)
-    assert plugins.handlers["mount"].func is mount
-    assert plugins.handlers["umount"].func is umount
+    calls = []
+    monkeypatch.setattr("uwkernel_mount.mount.mount", lambda args: calls.append(("mount", args)))
+    monkeypatch.setattr("uwkernel_mount.mount.umount", lambda args: calls.append(("umount", args)))
+    plugins.handlers["mount"].func("tmpfs none /srv")
+    plugins.handlers["umount"].func("/srv detach")
+    assert calls == [("mount", "tmpfs none /srv"), ("umount", "/srv detach")]
 
 
 def test_configure_accepts_valid_lines(make_config):

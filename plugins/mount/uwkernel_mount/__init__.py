@@ -12,16 +12,16 @@ from uwkernel.errors import ConfigError
 from uwkernel.phases import Phase, parse_hook_line
 from uwkernel.types import HookHandler, Option, PhaseHook
 
-from . import mount
-
-PARSERS = {"mount": mount.parse_mount, "umount": mount.parse_umount}
+#: The handlers of this plugin. Their module (:mod:`.mount`, with ctypes) is imported when a handler runs
+#: or a configuration has a line for one: most instances have none, and it costs milliseconds.
+HANDLERS = ("mount", "umount")
 
 OPTIONS: list[Option] = [
     Option(f"{handler}-{phase.value}", kind="list",
            help=f"{handler} in the {phase.value} phase: " + (
                "'fs source target [flags [data]]'" if handler == "mount" else "'target [flags]'"),
            phase_hook=PhaseHook(kind=handler, phase=phase.value, handler=handler))
-    for handler in PARSERS
+    for handler in HANDLERS
     for phase in Phase
 ]
 
@@ -36,9 +36,23 @@ def uwkernel_add_options() -> list[Option]:
 def uwkernel_add_hook_handlers() -> list[HookHandler]:
     """The mount and umount handlers."""
     return [
-        HookHandler("mount", mount.mount, help="mount(2): 'fs source target [flags [data]]'"),
-        HookHandler("umount", mount.umount, help="umount2(2): 'target [flags]' (detach, force, rec...)"),
+        HookHandler("mount", _mount, help="mount(2): 'fs source target [flags [data]]'"),
+        HookHandler("umount", _umount, help="umount2(2): 'target [flags]' (detach, force, rec...)"),
     ]
+
+
+def _mount(args: str) -> None:
+    """The ``mount`` handler (:func:`.mount.mount`)."""
+    from . import mount
+
+    mount.mount(args)
+
+
+def _umount(args: str) -> None:
+    """The ``umount`` handler (:func:`.mount.umount`)."""
+    from . import mount
+
+    mount.umount(args)
 
 
 def _mount_lines(config):
@@ -52,7 +66,7 @@ def _mount_lines(config):
                 handler, args, _hidden = parse_hook_line(value)
             except ValueError:
                 continue  # the kernel reports a malformed hook line
-            if handler in PARSERS:
+            if handler in HANDLERS:
                 yield phase.hook_option, handler, args, origin
 
 
@@ -60,7 +74,9 @@ def _mount_lines(config):
 def uwkernel_configure(config) -> None:
     """Check every mount and umount line (options and hook chains) before any phase runs."""
     for option_name, handler, args, origin in _mount_lines(config):
+        from . import mount
+
         try:
-            PARSERS[handler](args)
+            mount.parse_mount(args) if handler == "mount" else mount.parse_umount(args)
         except ValueError as exc:
             raise ConfigError(f"{handler}: {exc}", origin, option_name) from None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import tempfile
 
 from uwkernel.proto.http import CONTINUE_100
 
@@ -81,6 +80,8 @@ def buffer_body(body, length: int | None, threshold: int):
     """
     if length is not None and length < threshold:
         return io.BytesIO(body.read(length)), length
+    import tempfile  # here: most instances never spool a body, and it costs milliseconds at start-up
+
     spool = tempfile.TemporaryFile()
     total = 0
     while piece := body.read(_COPY_SIZE):

@@ -5,7 +5,6 @@ module object serves the master and every child. Request-level names live in :mo
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import socket
@@ -25,12 +24,26 @@ except ImportError:  # pragma: no cover
 CORE_OPTIONS = [Option("locks", kind="int", default=1, help="the number of uwsgi.lock() locks (lock 0 .. N-1)")]
 
 _locks: list = []
+#: ``_multiprocessing.SemLock``'s kind for a plain (not recursive) lock, as ``multiprocessing.synchronize`` names it.
+_SEMAPHORE = 1
 _warning = {"message": ""}
 
 
 def make_locks(count: int) -> None:
     """Create the process-shared locks; called before the master forks."""
-    _locks[:] = [multiprocessing.Lock() for _ in range(max(1, count))]
+    _locks[:] = [_shared_lock() for _ in range(max(1, count))]
+
+
+def _shared_lock():
+    """A lock shared by the processes forked after it: the POSIX semaphore ``multiprocessing.Lock`` wraps.
+
+    Made directly: importing ``multiprocessing.synchronize`` costs more than the rest of this plugin, for a
+    wrapper whose extras (after-fork hooks, a resource tracker) serve ``multiprocessing.Process`` only.
+    The semaphore's name is unlinked at once, as ``multiprocessing`` does under ``fork``.
+    """
+    import _multiprocessing
+
+    return _multiprocessing.SemLock(_SEMAPHORE, 1, 1, f"/uwkernel-{os.getpid()}-{os.urandom(8).hex()}", True)
 
 
 def _lock(num: int):

@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import shlex
 import time
 
 from uwkernel import hookimpl, log, runtime
@@ -61,6 +60,8 @@ def _socket_timeout() -> float:
 
 def hook_rpc(args: str) -> int:
     """The ``rpc`` hook handler: ``func[@node] arg1 arg2``; logs the result, 1 (failure) without one."""
+    import shlex  # here: few instances have rpc hooks
+
     words = shlex.split(args)
     if not words:
         log.log("rpc hook: no function named")
