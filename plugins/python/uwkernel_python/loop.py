@@ -27,7 +27,6 @@ import struct
 import threading
 import time
 import traceback
-from http import HTTPStatus
 from typing import Callable
 
 from uwkernel import log
@@ -101,6 +100,8 @@ def _peer(addr) -> str:
 
 def _reject(conn: socket.socket, exc: ProtocolError, addr) -> None:
     """Answer a malformed HTTP request with its 4xx/5xx status and log it in one line."""
+    from http import HTTPStatus  # error paths only: not at start-up
+
     reason = HTTPStatus(exc.status).phrase
     body = reason.encode()
     head = (f"HTTP/1.1 {exc.status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"

@@ -9,7 +9,6 @@ with its 4xx status when nothing went out yet).
 from __future__ import annotations
 
 import traceback
-from http import HTTPStatus
 from typing import Callable
 
 from uwkernel import log
@@ -61,6 +60,8 @@ def fail_response(response: Response, status: int = 500) -> None:
     if response.head_sent:
         response.keep_alive = False
         return
+    from http import HTTPStatus  # error paths only: not at start-up
+
     reason = HTTPStatus(status).phrase
     try:
         response.send_error(f"{status} {reason}", reason.encode())
