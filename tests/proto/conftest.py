@@ -104,3 +104,14 @@ def vars_codec(request, monkeypatch):
     elif uwsgi._parse_vars_c is None:
         pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
     return request.param
+
+
+@pytest.fixture(params=["c", "python"])
+def head_codec(request, monkeypatch):
+    """Run a test with the C ``parse_head`` (``_speedups``) and again with the Python reference alone."""
+    from uwkernel.proto import http
+    if request.param == "python":
+        monkeypatch.setattr(http, "_parse_head_c", None)
+    elif http._parse_head_c is None:
+        pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
+    return request.param

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from uwkernel.proto import ProtocolError
 from uwkernel.proto.body import ChunkedBody, ContentLengthBody
-from uwkernel.proto.http import parse_head, read_head
+from uwkernel.proto import http
+from uwkernel.proto.http import parse_head, parse_head_py, read_head
 from uwkernel.proto.uwsgi import (
     build_packet,
     decode_array,
@@ -224,3 +225,37 @@ def test_chunked_only_raises_protocol_error(scripted, data, cuts):
         reader.drain()
     except ProtocolError:  # ConnectionClosed included
         return
+
+
+CLEAN_HEAD = (
+    b"GET /shop/list?page=2&q=a%20b HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n"
+    b"Cookie: a=1\r\ncookie: b=2\r\nX-Forwarded-For: 1.2.3.4\r\nx-forwarded-for: 5.6.7.8\r\nX_Skip: 1\r\n"
+    b"Content-Length: 0042\r\nContent-Type: text/plain\r\nConnection: Keep-Alive\r\nExpect: 100-Continue\r\n\r\n"
+)
+heads = st.builds(
+    lambda method, target, version, headers: b"\r\n".join(
+        [b" ".join((method, target, version))] + [name + b":" + value for name, value in headers]) + b"\r\n\r\n",
+    st.sampled_from([b"GET", b"HEAD", b"POST", b"OPTIONS", b"PROPFIND", b"get", b""]),
+    st.sampled_from([b"/", b"/a?b=c", b"/a%2f?x=%41", b"*", b"http://h/x", b"/a#f", b"/\xe9?\xff", b""]),
+    st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0", b"http/1.1"]),
+    st.lists(st.tuples(
+        st.sampled_from([b"Host", b"host", b"Content-Length", b"Connection", b"Expect", b"Cookie", b"X-A", b"X_A",
+                         b"Transfer-Encoding", b"Content-Type", b"Bad Name", b""]),
+        st.binary(max_size=12) | st.sampled_from([b" close", b"keep-alive ", b"\t12", b"0", b"1,1", b"100-continue"])),
+        max_size=6),
+)
+
+
+@given(heads | mutated(CLEAN_HEAD, HEAD_ALPHABET) | mutated(VALID_HEAD, HEAD_ALPHABET))
+def test_parse_head_c_agrees_with_python(head):
+    """Where the C parse_head answers (not None), the Python reference gives the same result."""
+    if http._parse_head_c is None:
+        raise AssertionError("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
+    parsed = http._parse_head_c(head)
+    if parsed is not None:
+        assert parsed == parse_head_py(head)
+
+
+def test_the_c_parse_head_answers_the_common_heads():
+    assert http._parse_head_c(CLEAN_HEAD) == parse_head_py(CLEAN_HEAD)
+    assert http._parse_head_c(b"GET / HTTP/1.0\r\n\r\n") == parse_head_py(b"GET / HTTP/1.0\r\n\r\n")

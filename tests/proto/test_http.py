@@ -14,6 +14,9 @@ CURL_GET = (
     b"\r\n"
 )
 
+#: Every test runs with the C parse_head and with the Python reference alone.
+pytestmark = pytest.mark.usefixtures("head_codec")
+
 
 def parse(head: bytes) -> dict[str, str]:
     """Just the environ of ``head``."""

@@ -16,6 +16,11 @@ import socket
 
 from . import ConnectionClosed, ProtocolError
 
+try:  # the optional C version of parse_head, for common clean heads
+    from ._speedups import parse_head as _parse_head_c
+except ImportError:  # no compiler at install time: the Python version serves
+    _parse_head_c = None
+
 __all__ = [
     "CONTINUE_100",
     "read_head",
@@ -138,6 +143,17 @@ def read_head(
 
 
 def parse_head(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
+    """Parse a request head: :func:`parse_head_py`'s result, from its C version when the optional
+    ``_speedups`` extension is built and the head is a common, clean one (it returns None for any
+    other, which the Python then parses or refuses)."""
+    if _parse_head_c is not None:
+        parsed = _parse_head_c(head)
+        if parsed is not None:
+            return parsed
+    return parse_head_py(head)
+
+
+def parse_head_py(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
     """Parse a request head into ``(environ, keep_alive, expect_continue, chunked)``.
 
     ``environ`` holds ``REQUEST_METHOD``, ``REQUEST_URI`` (the target as sent), ``PATH_INFO``
