@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,16 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from uwkernel.testing import free_port, http_get, kill_group
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 APP = BENCH / "spooler_app.py"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -53,17 +46,6 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = f.read().rsplit(")", 1)[1].split()
         used += int(fields[11]) + int(fields[12])
     return used / os.sysconf("SC_CLK_TCK")
-
-
-def http_get(port: int, path: str, timeout: float = 120.0) -> tuple[int, bytes]:
-    """One HTTP/1.0 GET; (status, body)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n".encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
 
 
 class Server:
@@ -141,11 +123,7 @@ class Server:
 
     def stop(self) -> None:
         """Kill the server's process group (bounded)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(10)
+        kill_group(self.proc)
 
 
 def measure(binaries: dict[str, str], work: Path, quiet: bool, tasks: int, runs: int) -> tuple[dict, dict]:

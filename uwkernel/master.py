@@ -11,16 +11,13 @@ Read top to bottom, :meth:`Instance.run` is the lifecycle:
 4. as-user-atexit and the ``uwkernel_atexit`` hook when the instance stops; on a reload the master
    then re-executes itself, keeping its listening sockets.
 
-The master is one thread around one selector (gunicorn's arbiter is the model): signal handlers only
-queue the signal and write to the wakeup pipe; the loop reaps children, runs due timers (the 1 s tick:
-harakiri, lifetimes, touch files) and acts on the queued signals.
+The master is one thread around one selector, a :class:`~uwkernel.eventloop.EventLoop` (gunicorn's
+arbiter is the model): signal handlers only queue the signal and write to the wakeup pipe; the loop acts
+on the queued signals, reaps children and runs due timers (the 1 s tick: harakiri, lifetimes, touch files).
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 import os
-import selectors
 import signal
 import sys
 import time
@@ -31,6 +28,7 @@ from typing import Callable, Mapping, Sequence
 from . import ipc, log, osutil, privileges, runtime, sockets as socket_setup, stats
 from .config import Config, build_config, read_sources
 from .errors import ConfigError
+from .eventloop import EventLoop
 from .phases import Phase, check_hook_chains, run_phase
 from .plugins import PluginManager, blocked_from
 from .process import EXIT_NO_APP, EXIT_RELOAD, PluginProcess, Worker, fork_child, procname, setproctitle
@@ -205,10 +203,7 @@ class Master:
         self.exit_status = 0
         self.chain: deque[int] = deque()  # worker ids still to chain-reload
         self.chain_waiting: int | None = None  # the worker id whose new process must report accepting
-        self.signals: deque[int] = deque()
-        self.selector = selectors.DefaultSelector()
-        self.timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = itertools.count()
+        self.loop = EventLoop()
         self._touch = {name: {path: osutil.mtime(path) for path in self.config[name]}
                        for name in ("touch-reload", "touch-workers-reload", "touch-chain-reload")}
         self.reload_after = False
@@ -218,11 +213,11 @@ class Master:
 
     def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever ``fd`` is readable."""
-        self.selector.register(fd, selectors.EVENT_READ, callback)
+        self.loop.add_reader(fd, callback)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         """Call ``callback()`` once, ``delay`` seconds from now."""
-        heapq.heappush(self.timers, (time.monotonic() + delay, next(self._seq), callback))
+        self.loop.call_later(delay, callback)
 
     def watch_child(self, pid: int, callback: Callable[[int], None]) -> None:
         """Call ``callback(status)`` once ``pid``, a process a plugin started in the master, has exited.
@@ -243,7 +238,8 @@ class Master:
     def run(self) -> int:
         """Fork the workers and run until shutdown (returning the status) or reload (re-executing)."""
         setproctitle(self.config["procname-master"] or procname(self.config, "uWSGI master"))
-        self._install_signals()
+        self.loop.catch_signals((signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
+                                 signal.SIGTSTP, signal.SIGCHLD))
         if self.config["stats"]:
             stats.StatsServer(self, self.config["stats"])
         if self.config["master-fifo"]:
@@ -265,26 +261,10 @@ class Master:
         return self.exit_status
 
     def _loop_once(self) -> None:
-        timeout = max(0.0, self.timers[0][0] - time.monotonic()) if self.timers else None
-        for key, _ in self.selector.select(timeout):
-            key.data()
-        while self.signals:
-            self._on_signal(self.signals.popleft())
-        self._reap()
-        now = time.monotonic()
-        while self.timers and self.timers[0][0] <= now:
-            heapq.heappop(self.timers)[2]()
+        self.loop.run_once(self._on_signal, self._reap)
         if self.state in ("reloading", "stopping") and not self.pids and not self.extra:
             self.reload_after = self.state == "reloading" and not self.config["exit-on-reload"]
             self.state = "done"
-
-    def _install_signals(self) -> None:
-        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
-        self.add_reader(r, lambda: _drain(r))
-        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
-                       signal.SIGTSTP, signal.SIGCHLD):
-            signal.signal(signum, lambda signum, frame: self.signals.append(signum))
 
     def _on_signal(self, signum: int) -> None:
         if signum == signal.SIGHUP:
@@ -329,11 +309,7 @@ class Master:
         log.log(f"spawned {spec.procname} (pid: {pid})")
 
     def _child(self, child: Worker | PluginProcess, master_end: ipc.Channel) -> int:
-        signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
-                       signal.SIGTSTP, signal.SIGCHLD):
-            signal.signal(signum, signal.SIG_DFL)
-        self.selector.close()
+        self.loop.abandon()
         master_end.close()
         for other in self.children.values():
             other.channel.close()
@@ -348,7 +324,7 @@ class Master:
     def _forget(self, pid: int) -> None:
         child = self.children.pop(pid, None)
         if child is not None:
-            self.selector.unregister(child.channel.fileno())
+            self.loop.remove_reader(child.channel.fileno())
             child.channel.close()
 
     def _on_channel(self, child: ipc.Child) -> None:
@@ -561,7 +537,7 @@ class MasterFifo:
             log.log(f"master fifo: there is no fifo slot {slot}")
             return
         if self.fds:
-            self.master.selector.unregister(self.fds[0])
+            self.master.loop.remove_reader(self.fds[0])
             for fd in self.fds:
                 os.close(fd)
         path = self.paths[slot]
@@ -590,14 +566,6 @@ class MasterFifo:
         target = self.master.config["logto2"] or self.master.config["logto"] or self.master.config["daemonize"]
         if target:
             log.set_target(target)
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass
 
 
 def _rss(pid: int) -> int:

@@ -10,9 +10,13 @@ Installed with uwkernel, it gives every test suite the ``uwkernel_server`` fixtu
 The server listens on a free port of 127.0.0.1 (``server.port``, ``server.url``), runs in its own
 process group and is stopped, with every process it started, when the test ends. ``server.log_text()``
 is what it logged.
+
+For tests that run a command to completion, :func:`run_bounded` runs it in its own session with
+:func:`subprocess_env` and kills whatever it left behind.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -40,6 +44,33 @@ def http_get(port: int, path: str = "/", timeout: float = 5.0, host: str = "127.
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+def kill_group(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGKILL the process group ``proc`` leads (started with ``start_new_session=True``) and reap ``proc``,
+    waiting at most ``timeout`` seconds (then :class:`subprocess.TimeoutExpired`)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout)
+
+
+def subprocess_env() -> dict[str, str]:
+    """This process's environment with its import path, made absolute, as ``PYTHONPATH``: a subprocess
+    given it finds uwkernel and the plugins from any directory."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path if p)}
+
+
+def run_bounded(command, cwd=None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``command`` in its own session with :func:`subprocess_env`, capturing its output as text; kill
+    whatever is left of its session when it ends (or when ``timeout`` expires, raising TimeoutExpired)."""
+    with subprocess.Popen(command, cwd=cwd, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 class Server:
@@ -106,14 +137,8 @@ class Server:
 
     def stop(self) -> None:
         """Kill the whole process group and wait (bounded) until none of it is left, whatever state it is in."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            kill_group(self.proc)
         deadline = time.monotonic() + 10
         while self.group_pids() and time.monotonic() < deadline:  # children still tearing down after the master
             time.sleep(0.01)

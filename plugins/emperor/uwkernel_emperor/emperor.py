@@ -1,4 +1,5 @@
-"""The Emperor's process: one selector over signals, inotify, the vassals' output and the stats socket.
+"""The Emperor's process: one :class:`~uwkernel.eventloop.EventLoop` over signals, inotify, the vassals'
+output and the stats socket.
 
 Life of a vassal config file:
 
@@ -21,18 +22,14 @@ SIGUSR1 logs the vassals.
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import os
-import selectors
 import signal
 import socket
 import time
-from collections import deque
-from typing import Callable
 
 from uwkernel import UWSGI_COMPAT_VERSION, log
+from uwkernel.eventloop import EventLoop
 from uwkernel.phases import Phase, run_phase
 from uwkernel.sockets import parse_address
 
@@ -55,10 +52,7 @@ class Emperor:
         self.config = process.config
         self.plugins = process.plugins
         self.vassals: dict[str, Vassal] = {}
-        self.selector = selectors.DefaultSelector()
-        self.timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = itertools.count()
-        self.signals: deque[int] = deque()
+        self.loop = EventLoop()
         self.stopping = False
         self.tyrant = bool(self.config["emperor-tyrant"])
         self.throttle = max(self.config["emperor-throttle"], 1) / 1000
@@ -72,52 +66,25 @@ class Emperor:
 
     def run(self) -> int:
         """Watch and serve until a stop signal, then stop every vassal and return 0."""
-        self._install_signals()
+        # Replace PluginProcess's handlers: every signal is queued, the loop acts on it.
+        self.loop.catch_signals((*_STOP_SIGNALS, signal.SIGCHLD, signal.SIGUSR1), self.process.wakeup_fd)
         if self.pidfile:
             with open(self.pidfile, "w") as f:
                 f.write(f"{os.getpid()}\n")
         log.log("*** starting uWSGI Emperor ***")
         self.watcher = Watcher(self.config["emperor"])
         if self.watcher.fd is not None:
-            self.selector.register(self.watcher.fd, selectors.EVENT_READ, self._on_inotify)
+            self.loop.add_reader(self.watcher.fd, self._on_inotify)
         if self.config["emperor-stats"]:
             self._open_stats(self.config["emperor-stats"])
         self._periodic_scan()
         try:
             while not (self.stopping and not any(v.pid for v in self.vassals.values())):
-                self._loop_once()
+                self.loop.run_once(self._on_signal, self._reap)
         finally:
             self._close()
         log.log("[emperor] all vassals stopped, goodbye")
         return 0
-
-    def _loop_once(self) -> None:
-        timeout = max(0.0, self.timers[0][0] - time.monotonic()) if self.timers else None
-        for key, _ in self.selector.select(timeout):
-            key.data()
-        while self.signals:
-            self._on_signal(self.signals.popleft())
-        self._reap()
-        now = time.monotonic()
-        while self.timers and self.timers[0][0] <= now:
-            heapq.heappop(self.timers)[2]()
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` once, ``delay`` seconds from now, from the loop."""
-        heapq.heappush(self.timers, (time.monotonic() + delay, next(self._seq), callback))
-
-    def _install_signals(self) -> None:
-        """Replace PluginProcess's handlers: every signal is queued, the loop acts on it."""
-        self.selector.register(self.process.wakeup_fd, selectors.EVENT_READ, self._drain_wakeup)
-        for signum in (*_STOP_SIGNALS, signal.SIGCHLD, signal.SIGUSR1):
-            signal.signal(signum, lambda signum, frame: self.signals.append(signum))
-
-    def _drain_wakeup(self) -> None:
-        try:
-            while os.read(self.process.wakeup_fd, 4096):
-                pass
-        except BlockingIOError:
-            pass
 
     def _on_signal(self, signum: int) -> None:
         if signum in (signal.SIGINT, signal.SIGQUIT):
@@ -145,7 +112,7 @@ class Emperor:
     def _periodic_scan(self) -> None:
         """The safety net behind inotify (globs, symlinked files): rescan every ``emperor-freq`` s."""
         self.scan()
-        self.call_later(max(self.config["emperor-freq"], 1), self._periodic_scan)
+        self.loop.call_later(max(self.config["emperor-freq"], 1), self._periodic_scan)
 
     def scan(self) -> None:
         """Compare the config files with the vassals: spawn new ones, reload touched ones, stop removed ones."""
@@ -175,7 +142,7 @@ class Emperor:
             vassal.born = time.time()
             self._died(vassal, None, f"cannot spawn it: {exc}")
             return
-        self.selector.register(vassal.output_fd, selectors.EVENT_READ, lambda v=vassal: self._on_output(v))
+        self.loop.add_reader(vassal.output_fd, lambda v=vassal: self._on_output(v))
         log.log(f"[emperor] vassal {vassal.path} has been spawned (pid: {vassal.pid})")
         self._as_emperor(vassal)
 
@@ -214,7 +181,7 @@ class Emperor:
         if vassal.pid:
             log.log(f"[emperor] stop the uwsgi instance {vassal.path}")
             vassal.signal(signal.SIGINT)
-            self.call_later(self.mercy, lambda p=vassal.proc: _kill_if_alive(p))
+            self.loop.call_later(self.mercy, lambda p=vassal.proc: _kill_if_alive(p))
         else:
             self._forget(vassal)
 
@@ -222,7 +189,7 @@ class Emperor:
         if self.vassals.get(vassal.path) is vassal:
             del self.vassals[vassal.path]
         log.log(f"[emperor] removed uwsgi instance {vassal.path}")
-        self.call_later(0, self.scan)  # the file may be back already
+        self.loop.call_later(0, self.scan)  # the file may be back already
 
     def _on_output(self, vassal: Vassal) -> None:
         data = vassal.read_output()
@@ -240,7 +207,7 @@ class Emperor:
         self._close_output(vassal)
 
     def _close_output(self, vassal: Vassal) -> None:
-        self.selector.unregister(vassal.output_fd)
+        self.loop.remove_reader(vassal.output_fd)
         vassal.proc.stdout.close()
 
     def _reap(self) -> None:
@@ -282,7 +249,7 @@ class Emperor:
             log.log(f"[emperor] vassal {vassal.path} keeps dying ({vassal.failures} times in a row){why}")
         token = object()
         vassal.pending = token
-        self.call_later(delay, lambda: self._respawn(vassal, token))
+        self.loop.call_later(delay, lambda: self._respawn(vassal, token))
 
     def _respawn(self, vassal: Vassal, token: object) -> None:
         if vassal.pending is token and not self.stopping and not vassal.removed and not vassal.pid:
@@ -300,7 +267,7 @@ class Emperor:
         for vassal in self.vassals.values():
             vassal.pending = None
             vassal.signal(signal.SIGTERM if graceful else signal.SIGINT)
-        self.call_later(self.mercy, self._kill_remaining)
+        self.loop.call_later(self.mercy, self._kill_remaining)
 
     def _kill_remaining(self) -> None:
         for vassal in self.vassals.values():
@@ -321,7 +288,7 @@ class Emperor:
         sock.listen(64)
         sock.setblocking(False)
         self.stats_sock = sock
-        self.selector.register(sock.fileno(), selectors.EVENT_READ, self._on_stats)
+        self.loop.add_reader(sock.fileno(), self._on_stats)
         log.log(f"*** Emperor stats server enabled on {address} fd: {sock.fileno()} ***")
 
     def stats(self) -> dict:

@@ -1,11 +1,8 @@
 """Fixtures for the exec plugin's tests: a stand-in Config, a compiled C library, the real CLI."""
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -14,6 +11,7 @@ import pytest
 
 import uwkernel_exec
 from uwkernel.errors import Origin
+from uwkernel.testing import run_bounded, subprocess_env
 
 C_SOURCE = r"""
 #include <string.h>
@@ -30,23 +28,6 @@ int hooktest_minus_one(int n) { return n - 1; }
 int hooktest_zero(void) { return 0; }
 int hooktest_seven(void) { return 7; }
 """
-
-#: The environment of subprocesses: this process's import path, made absolute, so that they find
-#: uwkernel and the plugins from any directory.
-SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path if p)}
-
-
-def run_bounded(command, cwd=None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run ``command`` in its own session with SUBPROCESS_ENV; kill whatever is left of it when it ends."""
-    with subprocess.Popen(command, cwd=cwd, env=SUBPROCESS_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
 
 class FakeConfig:
     """The part of uwkernel's Config that plugins use, over ``{option name: [raw values]}``.
@@ -101,7 +82,7 @@ def clib(tmp_path_factory):
 
 def _cli_available() -> str | None:
     """Why the end-to-end tests cannot run, or None when they can."""
-    probe = subprocess.run([sys.executable, "-c", "import uwkernel.cli"], env=SUBPROCESS_ENV,
+    probe = subprocess.run([sys.executable, "-c", "import uwkernel.cli"], env=subprocess_env(),
                            capture_output=True, timeout=60)
     if probe.returncode != 0:
         return "uwkernel.cli does not import yet"

@@ -16,16 +16,14 @@ from uwkernel.types import HookHandler, Option, PhaseHook
 
 from . import files, process, shell, symbols, waits
 
+#: The per-phase options, ``KIND-PHASE``: each kind with what it does; the hook handler has the kind's name.
+_PHASE_KINDS = (("exec", "run a shell command"), ("call", "call a C function (void f(void))"))
+
 OPTIONS: list[Option] = [
     *(
-        Option(f"exec-{phase.value}", kind="list", help=f"run a shell command in the {phase.value} phase",
-               phase_hook=PhaseHook(kind="exec", phase=phase.value, handler="exec"))
-        for phase in Phase
-    ),
-    *(
-        Option(f"call-{phase.value}", kind="list", help=f"call a C function (void f(void)) in the {phase.value} phase",
-               phase_hook=PhaseHook(kind="call", phase=phase.value, handler="call"))
-        for phase in Phase
+        Option(f"{kind}-{phase.value}", kind="list", help=f"{does} in the {phase.value} phase",
+               phase_hook=PhaseHook(kind=kind, phase=phase.value, handler=kind))
+        for kind, does in _PHASE_KINDS for phase in Phase
     ),
     Option("dlopen", kind="list", help="load a shared library (RTLD_GLOBAL) whose functions call hooks can reach"),
     Option("binsh", kind="list", help="shell for exec hooks: the first that is executable wins (default /bin/sh)"),

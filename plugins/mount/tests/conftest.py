@@ -1,12 +1,10 @@
 """Fixtures for the mount plugin's tests: a stand-in Config, a private mount namespace, the real CLI."""
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.metadata
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -14,23 +12,7 @@ import textwrap
 import pytest
 
 from uwkernel.errors import Origin
-
-#: The environment of subprocesses: this process's import path, made absolute, so that they find
-#: uwkernel and the plugins from any directory.
-SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path if p)}
-
-
-def run_bounded(command, cwd=None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run ``command`` in its own session with SUBPROCESS_ENV; kill whatever is left of it when it ends."""
-    with subprocess.Popen(command, cwd=cwd, env=SUBPROCESS_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
+from uwkernel.testing import run_bounded, subprocess_env
 
 class FakeConfig:
     """The ``values(name)`` part of uwkernel's Config over ``{option: [values]}``; origins ``test.ini:N``."""
@@ -82,7 +64,7 @@ def run_uwkernel():
 
     Skips until ``uwkernel.cli`` imports and the mount plugin's entry point is installed.
     """
-    probe = subprocess.run([sys.executable, "-c", "import uwkernel.cli"], env=SUBPROCESS_ENV,
+    probe = subprocess.run([sys.executable, "-c", "import uwkernel.cli"], env=subprocess_env(),
                            capture_output=True, timeout=60)
     if probe.returncode != 0:
         pytest.skip("uwkernel.cli does not import yet")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import textwrap
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from uwkernel.proto.uwsgi import build_packet, encode_vars
-from uwkernel.testing import Server, free_port, http_get, wait_for
+from uwkernel.testing import Server, free_port, http_get, kill_group, wait_for
 
 from support import uwsgi_binary
 
@@ -148,11 +147,7 @@ def start_uwsgi(tmp_path, app):
 
     yield start
     for proc, log in procs:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(10)
+        kill_group(proc)
         log.close()
 
 

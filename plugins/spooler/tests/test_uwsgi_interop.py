@@ -8,13 +8,14 @@ from __future__ import annotations
 import collections
 import json
 import os
-import signal
 import subprocess
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+
+from uwkernel.testing import kill_group
 
 from support import free_port, http_get, uwsgi_binary
 
@@ -85,11 +86,7 @@ class Uwsgi:
 
     def stop(self) -> None:
         """Kill uWSGI's whole process group (bounded)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(10)
+        kill_group(self.proc)
 
 
 @pytest.fixture
