@@ -95,23 +95,25 @@ def send_pieces():
         assert not thread.is_alive(), "the writer thread is stuck"
 
 
+def _use_codec(request, monkeypatch, module, name: str) -> str:
+    """With param "python", hide the C function ``module.name`` so the Python reference serves alone;
+    with "c", fail when the extension was not built."""
+    if request.param == "python":
+        monkeypatch.setattr(module, name, None)
+    elif getattr(module, name) is None:
+        pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
+    return request.param
+
+
 @pytest.fixture(params=["c", "python"])
 def vars_codec(request, monkeypatch):
     """Run a test with the C ``parse_vars`` (``_speedups``) and again with the Python reference alone."""
     from uwkernel.proto import uwsgi
-    if request.param == "python":
-        monkeypatch.setattr(uwsgi, "_parse_vars_c", None)
-    elif uwsgi._parse_vars_c is None:
-        pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
-    return request.param
+    return _use_codec(request, monkeypatch, uwsgi, "_parse_vars_c")
 
 
 @pytest.fixture(params=["c", "python"])
 def head_codec(request, monkeypatch):
     """Run a test with the C ``parse_head`` (``_speedups``) and again with the Python reference alone."""
     from uwkernel.proto import http
-    if request.param == "python":
-        monkeypatch.setattr(http, "_parse_head_c", None)
-    elif http._parse_head_c is None:
-        pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
-    return request.param
+    return _use_codec(request, monkeypatch, http, "_parse_head_c")
