@@ -90,9 +90,9 @@ class Worker(ChildProcess):
         self.slot = scoreboard.slot(worker_id, self.config["harakiri"] or 0)
         self.stopping = False
         self.paused = False
-        self.max_requests = (self.config["max-requests"] or 0) + (self.config["max-requests-delta"] or 0) * worker_id
-        #: :meth:`request_finished` checks for ``max-requests`` only once this process served this many.
-        self.request_limit = self.max_requests or float("inf")
+        max_requests = (self.config["max-requests"] or 0) + (self.config["max-requests-delta"] or 0) * worker_id
+        #: ``max-requests`` (plus its per-worker delta) for this process; infinite without it.
+        self.request_limit = max_requests or float("inf")
         self.min_lifetime = self.config["min-worker-lifetime"]
         self.spawned_at = time.time()
         self.stop_signal: int | None = None  # the signal that stopped the worker, if one did

@@ -208,11 +208,7 @@ def parse_head_py(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
             value = environ[key] + ("; " if key == "HTTP_COOKIE" else ", ") + value
         environ[key] = value
 
-    if target[:1] == "/" and "?" not in target and "%" not in target and "#" not in target:
-        environ["PATH_INFO"] = target  # the common case of _split_target
-        environ["QUERY_STRING"] = ""
-    else:
-        _split_target(environ, target)
+    _split_target(environ, target)
 
     length = environ.get("CONTENT_LENGTH")
     if length is not None:
@@ -224,7 +220,7 @@ def parse_head_py(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
 
     connection = environ.get("HTTP_CONNECTION")
     if version == "HTTP/1.1":
-        keep_alive = connection is None or (connection != "close" and not _has_token(connection, "close"))
+        keep_alive = connection is None or not _has_token(connection, "close")
         expect = environ.get("HTTP_EXPECT")
         expect_continue = expect is not None and expect.lower() == "100-continue"
     else:

@@ -277,19 +277,13 @@ class Response:
         if not self.send_body or not body:
             self._sendall(head)
             return
-        size = len(body)
-        if size <= _JOIN_LIMIT:  # the common case, inline: one send of head and body
-            try:
-                self.conn.sendall(head + body)
-            except OSError as exc:
-                self.keep_alive = False
-                raise WriteError(exc.errno, f"write error: {exc.strerror or exc}") from None
+        if len(body) <= _JOIN_LIMIT:
+            self._sendall(head + body)
         else:
             self._sendall(head)
             self._sendall(body)
-        self.body_bytes = size
-        if self.declared is not None and self.declared != size:
-            self.keep_alive = False  # the application's Content-Length was wrong: the close ends the body
+        self.body_bytes = len(body)
+        self._check_length()
 
     def _send_piece(self, piece) -> None:
         """Send one piece of a streamed body (the head first with it, if it has not gone out)."""

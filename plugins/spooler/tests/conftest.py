@@ -14,13 +14,12 @@ import os
 import socket
 import sys
 import textwrap
-import time
 import types
 from pathlib import Path
 
 import pytest
 
-from support import Server, free_port, http_get
+from support import Server, free_port, http_get, wait_for
 from uwkernel.config import build_config, read_sources
 from uwkernel.plugins import PluginManager
 from uwkernel_spooler.api import SpoolerAPI
@@ -202,14 +201,11 @@ class Instance:
         return [json.loads(line) for line in self.results.read_text().splitlines() if line.endswith("}")]
 
     def wait_for(self, predicate, timeout: float = 20.0, what: str = "the spooler"):
-        """Poll ``predicate()`` (bounded) until it is truthy; return its value."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.log_text()[-4000:]}")
+        """Poll ``predicate()`` (bounded) until it is truthy; return its value. A timeout shows the log's tail."""
+        try:
+            return wait_for(predicate, timeout, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}:\n{self.log_text()[-4000:]}") from None
 
     def stats(self) -> dict:
         """The stats server's JSON."""

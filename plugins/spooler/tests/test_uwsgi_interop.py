@@ -110,14 +110,20 @@ def _results(tmp_path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.endswith("}")] if path.exists() else []
 
 
-def test_uwkernel_runs_a_dir_written_by_uwsgi(uwsgi, instance, tmp_path):
-    spool_dir = tmp_path / "q"
-    writer = uwsgi("--spooler-external", str(spool_dir))
+def _spool_every_kind(writer) -> int:
+    """Have ``writer`` spool 5 tasks with a body, one with priority 5 and one with an ``at`` 2 s ahead,
+    then stop it; return that ``at``."""
     writer.get("/spool?count=5&body=payload")
     writer.get("/spool?n=prio&priority=5")
     at = int(time.time()) + 2
     writer.get(f"/spool?n=at&at={at}")
     writer.stop()
+    return at
+
+
+def test_uwkernel_runs_a_dir_written_by_uwsgi(uwsgi, instance, tmp_path):
+    spool_dir = tmp_path / "q"
+    at = _spool_every_kind(uwsgi("--spooler-external", str(spool_dir)))
     names = sorted(p.name for p in spool_dir.iterdir())
     assert "5" in names and all(n.startswith("uwsgi_spoolfile_on_") for n in names if n != "5")
     server = instance("--spooler", str(spool_dir))
@@ -131,12 +137,7 @@ def test_uwkernel_runs_a_dir_written_by_uwsgi(uwsgi, instance, tmp_path):
 
 def test_uwsgi_runs_a_dir_written_by_uwkernel(uwsgi, instance, tmp_path):
     spool_dir = tmp_path / "q"
-    writer = instance("--spooler-external", str(spool_dir))
-    writer.get("/spool?count=5&body=payload")
-    writer.get("/spool?n=prio&priority=5")
-    at = int(time.time()) + 2
-    writer.get(f"/spool?n=at&at={at}")
-    writer.stop()
+    at = _spool_every_kind(instance("--spooler-external", str(spool_dir)))
     assert (spool_dir / "5").is_dir() and len(list(spool_dir.glob("uwsgi_spoolfile_on_*"))) == 6
     reader = uwsgi("--spooler", str(spool_dir), "--spooler-ordered", "--spooler-frequency", "1")
     deadline = time.monotonic() + 20
