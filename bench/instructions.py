@@ -2,24 +2,23 @@
 
 Wall-clock rates on a shared 2-core VM move by tens of percent between runs; instruction counts do not
 (the same count twice, whatever else runs). This runs each server under ``valgrind --tool=callgrind``
-(which follows the master's forks) with one worker, sends N requests one after the other, and reads the
-worker's total;
-two runs (N and 6 N) cancel start-up and exit, so the difference over 5 N is the cost of one request in
-the workers' own code (the kernel's time in system calls is not counted: it is the same for both).
+as one process (no ``--master``: the process is the worker, with the same serving loop), sends a warm-up,
+zeroes the counters, sends N requests one after the other and dumps the counters: their total over N is
+the cost of one request in the worker's own code, without start-up, warm-up or exit (the kernel's time
+in system calls is not counted: it is the same for both). Counting from start to exit and subtracting a
+shorter run left one-off costs in that moved the result by up to 30 % between runs.
 
 Modes: ``uwsgi`` (a packet with the 20 vars nginx sends for a browser GET, a connection each, as
 ``uwsgi_pass``), ``http`` (``Connection: close``, a connection each) and ``http11`` (keep-alive).
 
-Usage: python bench/instructions.py [--bench-venv .bench-venv] [--requests 200] [MODE ...]
-Takes a few minutes (everything runs about 50 times slower under valgrind).
+Usage: python bench/instructions.py [--bench-venv .bench-venv] [--requests 300] [MODE ...]
+Takes a couple of minutes (everything runs about 50 times slower under valgrind).
 """
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,9 @@ from servers import REPO, command
 
 sys.path.insert(0, str(REPO))
 from uwkernel.proto.uwsgi import build_packet, encode_vars  # noqa: E402
+
+#: Requests served before the counters are zeroed (first-use caches, lazy imports).
+WARM_UP = 30
 
 REQUESTS = {
     "uwsgi": build_packet(0, encode_vars(NGINX_VARS)),
@@ -57,48 +59,55 @@ def send(port: int, mode: str, count: int) -> None:
                 raise RuntimeError("no complete response")
 
 
-def worker_instructions(server: str, mode: str, count: int, bench_venv: Path, workdir: Path) -> int:
-    """The instructions the workers of ``server`` ran, from start to exit, serving ``count`` requests."""
-    out = workdir / f"{server}-{mode}-{count}"
+def worker_instructions(server: str, mode: str, count: int, bench_venv: Path, workdir: Path) -> float:
+    """Instructions the worker of ``server`` runs per request, over ``count`` requests of ``mode``.
+
+    The server runs without ``--master``, so its one process is the worker and callgrind's gdbserver
+    (which forked children lack) reaches it: the counters are zeroed after a warm-up
+    (``callgrind_control --zero``) and dumped after the ``count`` requests (``--dump``).
+    """
+    out = workdir / f"{server}-{mode}"
     out.mkdir()
     port = free_port()
     argv = command(server, mode, port, bench_venv)
-    argv[argv.index("--processes") + 1] = "1"  # one worker: the same requests, hence counts, in every run
+    argv.remove("--master")
+    argv[argv.index("--processes") + 1] = "1"
     procs = Processes(workdir)
-    master = procs.start(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", *argv],
-                         f"{server}-{mode}-{count}")
+    proc = procs.start(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", *argv],
+                       f"{server}-{mode}")
     try:
         deadline = time.monotonic() + 120
-        while True:  # the first request, once the server listens, is the same in both runs: it cancels out
+        while True:
             try:
                 send(port, mode, 1)
                 break
             except (OSError, RuntimeError):
-                if time.monotonic() > deadline or master.poll() is not None:
+                if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError(f"{server} did not start under valgrind (log in {workdir})") from None
                 time.sleep(0.5)
+        send(port, mode, WARM_UP)
+        control(proc.pid, "--zero")
         send(port, mode, count)
+        control(proc.pid, "--dump")
     finally:
-        master.send_signal(signal.SIGINT)  # every process exits and callgrind writes its files
-        try:
-            master.wait(120)
-        except subprocess.TimeoutExpired:
-            pass
-        procs.stop(master)  # whatever is left of the group
-    total = 0
-    for path in glob.glob(f"{out}/cg.*"):
-        if path.endswith(f".{master.pid}"):
-            continue  # the master
-        summary = re.search(r"^(?:summary|totals): (\d+)", Path(path).read_text(errors="replace"), re.M)
-        total += int(summary[1]) if summary else 0
-    return total
+        procs.stop(proc)
+    dump = out / f"cg.{proc.pid}.1"
+    summary = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(errors="replace"), re.M)
+    return int(summary[1]) / count
+
+
+def control(pid: int, action: str) -> None:
+    """Run ``callgrind_control ACTION PID`` (bounded); RuntimeError when it did not reach the process."""
+    done = subprocess.run(["callgrind_control", action, str(pid)], capture_output=True, text=True, timeout=120)
+    if "OK." not in done.stdout:
+        raise RuntimeError(f"callgrind_control {action} {pid}: {done.stdout.strip()} {done.stderr.strip()}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print instructions per request for each mode, uwkernel and uWSGI, and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench-venv", type=Path, default=REPO / ".bench-venv")
-    parser.add_argument("--requests", type=int, default=200, help="N: the runs send N and 6 N requests")
+    parser.add_argument("--requests", type=int, default=300, help="requests counted (after the warm-up)")
     parser.add_argument("modes", nargs="*", help=f"any of {', '.join(REQUESTS)} (default: all)")
     args = parser.parse_args(argv)
     if set(args.modes) - set(REQUESTS):
@@ -107,11 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PYTHONHASHSEED"] = "0"  # dict layouts, hence counts, the same in every run
     print("| mode | uwkernel | uWSGI | uwkernel / uWSGI |\n|---|---|---|---|")
     for mode in args.modes or list(REQUESTS):
-        per_request = {}
-        for server in ("uwkernel", "uWSGI"):
-            few, many = (worker_instructions(server, mode, n, args.bench_venv.resolve(), workdir)
-                         for n in (args.requests, 6 * args.requests))
-            per_request[server] = (many - few) / (5 * args.requests)
+        per_request = {server: worker_instructions(server, mode, args.requests, args.bench_venv.resolve(), workdir)
+                       for server in ("uwkernel", "uWSGI")}
         print(f"| {mode} | {per_request['uwkernel']:,.0f} | {per_request['uWSGI']:,.0f} | "
               f"{per_request['uwkernel'] / per_request['uWSGI']:.2f}x |", flush=True)
     return 0

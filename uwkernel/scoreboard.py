@@ -10,6 +10,12 @@ import mmap
 import struct
 import time
 from dataclasses import dataclass
+from functools import partial
+
+try:  # the optional C versions of Slot.begin and Slot.end (uwkernel/proto/_speedups.c)
+    from .proto._speedups import slot_begin as _slot_begin_c, slot_end as _slot_end_c
+except ImportError:  # no compiler at install time, or a big-endian host: the Python methods serve
+    _slot_begin_c = _slot_end_c = None
 
 # One slot: the fields below, little-endian, 8 bytes each. The master writes the first four, the
 # worker the others. The worker's fields are ordered so that one pack writes each request's start
@@ -91,20 +97,26 @@ class Scoreboard:
 class Slot:
     """One worker's writer: request start and end, accepting flag, user harakiri deadline.
 
-    ``requests``, ``exceptions``, ``tx`` and ``running_time`` carry on from the slot's previous
-    occupant (they count for the worker id); ``delta`` counts this process's requests. ``harakiri``
+    The counters live in the slot only (read them with :meth:`Scoreboard.read`): ``requests``,
+    ``exceptions``, ``tx`` and ``running_time`` carry on from the slot's previous occupant (they count
+    for the worker id); ``delta_requests`` counts this process's requests, from 0. ``harakiri``
     (seconds, 0 for none) is the deadline :meth:`begin` gives each request.
+
+    :meth:`begin` and :meth:`end` run once each per request: when the optional C extension is built,
+    the instance's ``begin`` and ``end`` are its C versions (same arguments, same writes) and the
+    methods below are the reference.
     """
 
     def __init__(self, mem: mmap.mmap, base: int, harakiri: float = 0):
         self.mem = mem
         self.base = base
         self.harakiri = harakiri
-        self.requests, _, self.exceptions, self.tx, self.running_time, _ = _COUNTERS.unpack_from(
-            mem, base + _OFF["requests"])
-        self.delta = 0
         self._status = base + _OFF["status"]
         self._counters = base + _OFF["requests"]
+        _Q.pack_into(mem, base + _OFF["delta_requests"], 0)
+        if _slot_begin_c is not None:
+            self.begin = partial(_slot_begin_c, mem, self._status, float(harakiri))
+            self.end = partial(_slot_end_c, mem, self._counters)
 
     def set_accepting(self, value: bool = True) -> None:
         """Mark the worker as accepting requests (chain reload waits for it)."""
@@ -120,14 +132,12 @@ class Slot:
 
     def end(self, start: float, tx: int, exception: bool = False) -> int:
         """Mark the request done: counters and average response time; return this process's count."""
-        self.requests = requests = self.requests + 1
-        self.delta = delta = self.delta + 1
-        self.tx += tx
-        self.running_time = running_time = self.running_time + int((time.time() - start) * 1_000_000)
-        if exception:
-            self.exceptions += 1
-        _END.pack_into(self.mem, self._counters, requests, delta, self.exceptions, self.tx, running_time,
-                       running_time // requests, STATUS_IDLE, 0.0)
+        requests, delta, exceptions, sent, running_time, _ = _COUNTERS.unpack_from(self.mem, self._counters)
+        requests += 1
+        delta += 1
+        running_time += int((time.time() - start) * 1_000_000)
+        _END.pack_into(self.mem, self._counters, requests, delta, exceptions + 1 if exception else exceptions,
+                       sent + tx, running_time, running_time // requests, STATUS_IDLE, 0.0)
         return delta
 
     def set_user_deadline(self, deadline: float) -> None:

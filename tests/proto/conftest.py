@@ -117,3 +117,10 @@ def head_codec(request, monkeypatch):
     """Run a test with the C ``parse_head`` (``_speedups``) and again with the Python reference alone."""
     from uwkernel.proto import http
     return _use_codec(request, monkeypatch, http, "_parse_head_c")
+
+
+@pytest.fixture(params=["c", "python"])
+def response_codec(request, monkeypatch):
+    """Run a test with the C ``response_head`` (``_speedups``) and again with the Python reference alone."""
+    from uwkernel.proto import http
+    return _use_codec(request, monkeypatch, http, "_response_head_c")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from uwkernel.proto import ConnectionClosed, ProtocolError
-from uwkernel.proto.http import CONTINUE_100, build_response_head, parse_head, read_head
+from uwkernel.proto.http import CONTINUE_100, ResponseError, parse_head, read_head, response_head
 
 CURL_GET = (
     b"GET /hello/w%C3%B6rld?x=1&y=%20 HTTP/1.1\r\n"
@@ -355,39 +355,76 @@ def test_read_head_times_out(sockpair):
 # --- responses ---------------------------------------------------------------------------------------
 
 
-def test_response_head_http11_keep_alive():
-    head = build_response_head("HTTP/1.1", "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")],
-                               keep_alive=True)
-    assert head == b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n"
+def head(protocol="HTTP/1.1", status="200 OK", headers=(), length=None, reusable=True, http=True, head_only=False):
+    """response_head's result with keyword defaults: a keep-alive HTTP socket, length unknown."""
+    return response_head(protocol, status, list(headers), length, reusable, http, head_only)
 
 
-def test_response_head_close_by_default():
-    assert build_response_head("HTTP/1.1", "404 Not Found", []) == (
-        b"HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n"
-    )
-    assert build_response_head("HTTP/1.0", "200 OK", [("A", "b")]) == (
-        b"HTTP/1.0 200 OK\r\nA: b\r\nConnection: close\r\n\r\n"
-    )
+def test_response_head_keeps_the_applications_length(response_codec):
+    assert head(headers=[("Content-Type", "text/plain"), ("Content-Length", "2")], length=2) == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n", 200, 2, 2, False, True, True)
 
 
-def test_response_head_http10_keep_alive():
-    assert build_response_head("HTTP/1.0", "200 OK", [("Content-Length", "0")], keep_alive=True) == (
-        b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"
-    )
+def test_response_head_adds_the_known_length(response_codec):
+    assert head(headers=[("X", "y")], length=13) == (
+        b"HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 13\r\n\r\n", 200, 1, 13, False, True, True)
 
 
-def test_response_head_chunked():
-    assert build_response_head("HTTP/1.1", "200 OK", [("X", "y")], chunked=True, keep_alive=True) == (
-        b"HTTP/1.1 200 OK\r\nX: y\r\nTransfer-Encoding: chunked\r\n\r\n"
-    )
-    with pytest.raises(ValueError, match="HTTP/1.1"):
-        build_response_head("HTTP/1.0", "200 OK", [], chunked=True)
+def test_response_head_chunks_an_unknown_length_on_http11(response_codec):
+    assert head(headers=[("X", "y")]) == (
+        b"HTTP/1.1 200 OK\r\nX: y\r\nTransfer-Encoding: chunked\r\n\r\n", 200, 1, None, True, True, True)
 
 
-def test_response_head_latin1_and_repeats():
-    head = build_response_head("HTTP/1.1", "200 OK", [("Set-Cookie", "a=1"), ("Set-Cookie", "b=\xe9")],
-                               keep_alive=True)
-    assert head == b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=\xe9\r\n\r\n"
+def test_response_head_closes_an_unknown_length_on_http10(response_codec):
+    assert head("HTTP/1.0", headers=[("A", "b")]) == (
+        b"HTTP/1.0 200 OK\r\nA: b\r\nConnection: close\r\n\r\n", 200, 1, None, False, False, True)
+
+
+def test_response_head_http10_keep_alive(response_codec):
+    assert head("HTTP/1.0", headers=[("Content-Length", "0")], length=0) == (
+        b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n", 200, 1, 0, False, True, True)
+
+
+def test_response_head_on_a_connection_that_closes(response_codec):
+    assert head(status="404 Not Found", reusable=False, length=0) == (
+        b"HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n", 404, 0, None, False, False, True)
+    # a uwsgi-protocol peer (nginx) needs no Connection header
+    assert head(status="404 Not Found", reusable=False, http=False, length=0)[0] == b"HTTP/1.1 404 Not Found\r\n\r\n"
+
+
+def test_response_head_the_applications_connection_header_wins(response_codec):
+    assert head(headers=[("Connection", "Close")], length=5) == (
+        b"HTTP/1.1 200 OK\r\nConnection: Close\r\n\r\n", 200, 1, None, False, False, True)
+    assert head(headers=[("connection", "keep-alive")], length=5)[0] == (
+        b"HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nContent-Length: 5\r\n\r\n")
+
+
+def test_response_head_an_own_transfer_encoding_ends_the_connection(response_codec):
+    assert head(headers=[("Transfer-Encoding", "chunked")], length=5) == (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", 200, 1, None, False,
+        False, True)
+
+
+def test_response_head_an_unreadable_length_ends_the_connection(response_codec):
+    assert head(headers=[("Content-Length", "x1")], length=5) == (
+        b"HTTP/1.1 200 OK\r\nContent-Length: x1\r\nConnection: close\r\n\r\n", 200, 1, None, False, False, True)
+    assert head(headers=[("Content-Length", " 7")], length=7)[3] == 7  # what int() reads is a length
+
+
+@pytest.mark.parametrize("status", ["204 No Content", "304 Not Modified", "101 Switching Protocols"])
+def test_response_head_bodiless_statuses(response_codec, status):
+    built = head(status=status, length=0)
+    assert built[0] == f"HTTP/1.1 {status}\r\n\r\n".encode()
+    assert built[3:] == (None, False, True, False)
+
+
+def test_response_head_for_head_requests(response_codec):
+    assert head(head_only=True, length=0) == (b"HTTP/1.1 200 OK\r\n\r\n", 200, 0, None, False, True, False)
+
+
+def test_response_head_latin1_and_repeats(response_codec):
+    built = head(headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=\xe9")], length=0)
+    assert built[0] == b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=\xe9\r\nContent-Length: 0\r\n\r\n"
 
 
 @pytest.mark.parametrize(
@@ -400,14 +437,27 @@ def test_response_head_latin1_and_repeats():
         ("200 OK", [("X\r\nY", "b")]),
     ],
 )
-def test_response_splitting_refused(status, headers):
-    with pytest.raises(ValueError, match="CR or LF"):
-        build_response_head("HTTP/1.1", status, headers)
+def test_response_splitting_refused(response_codec, status, headers):
+    with pytest.raises(ResponseError, match="CR or LF"):
+        head(status=status, headers=headers)
 
 
-def test_response_head_non_latin1_refused():
-    with pytest.raises(ValueError):
-        build_response_head("HTTP/1.1", "200 OK", [("X", "\u20ac")])
+@pytest.mark.parametrize(
+    "status, headers, message",
+    [
+        (None, [], "without calling start_response"),
+        ("OK", [], "invalid response status"),
+        ("2000 OK", [], "invalid response status"),
+        (b"200 OK", [], "invalid response status"),
+        ("200 OK", ("X", "y"), "must be a list"),
+        ("200 OK", [("X", "y", "z")], "not a \\(name, value\\) tuple"),
+        ("200 OK", [("X", 1)], "not a (pair of )?str"),
+        ("200 OK", [("X", "\u20ac")], "not latin-1"),
+    ],
+)
+def test_response_head_refuses_what_breaks_wsgi(response_codec, status, headers, message):
+    with pytest.raises(ResponseError, match=message):
+        response_head("HTTP/1.1", status, headers, 0, True, True, False)
 
 
 def test_continue_constant():

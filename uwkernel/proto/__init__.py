@@ -16,7 +16,7 @@ A worker's loop is, for HTTP::
     head, rest = http.read_head(sock, 4096, 65536, data=pending)
     environ, keep_alive, expect_continue, chunked = http.parse_head(head)
     body = ChunkedBody(sock, rest) if chunked else ContentLengthBody(sock, rest, length)
-    ...                                   # call the app, send build_response_head(...) + body
+    ...                                   # call the app, send response_head(...)[0] + body
     pending = body.drain()                # bytes already read that belong to the next request
 
 and for uwsgi: ``read_packet`` then ``parse_vars`` then ``ContentLengthBody`` (nginx closes the

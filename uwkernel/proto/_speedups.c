@@ -1,6 +1,7 @@
-/* Optional C versions of the hottest wire-codec loops; the Python modules of uwkernel/proto are the reference and the fallback.
+/* Optional C versions of the request path's hottest steps: the wire codecs of uwkernel/proto and the scoreboard's
+ * per-request slot writes. The Python code is the reference and the fallback.
  *
- * parse_head(head): see below. parse_vars(buf, max_vars) decodes a uwsgi vars block (u16le keylen, key, u16le vallen, value ...)
+ * parse_head(head) and response_head(...): see below. parse_vars(buf, max_vars) decodes a uwsgi vars block (u16le keylen, key, u16le vallen, value ...)
  * into a dict of latin-1 str, exactly as uwkernel.proto.uwsgi.parse_vars does, in one pass. It returns
  * None instead of raising when the block is malformed (a var running past the end, an empty key, more
  * than max_vars distinct vars): the Python side then finds and reports the precise error. Every read is
@@ -8,6 +9,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 static PyObject *
@@ -328,17 +330,297 @@ error:
     return NULL;
 }
 
+/* ---- HTTP response heads ----------------------------------------------------------------------------
+ *
+ * response_head(protocol, status, headers, length, reusable, http, head_only) builds the head and decides
+ * the framing exactly as uwkernel.proto.http.response_head_py does, for the common case: str objects of
+ * ASCII without CR or LF, a list of (str, str) tuples, a Content-Length of plain digits. For anything
+ * else it returns None and the Python function builds the head or raises the precise error.
+ */
+
+/* An ASCII str without CR or LF: its bytes and length; NULL for anything else. */
+static const char *
+clean_ascii(PyObject *text, Py_ssize_t *len)
+{
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text))
+        return NULL;
+    const char *p = (const char *)PyUnicode_1BYTE_DATA(text);
+    *len = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < *len; i++)
+        if (p[i] == '\r' || p[i] == '\n')
+            return NULL;
+    return p;
+}
+
+static char *
+append(char *out, const char *p, Py_ssize_t n)
+{
+    memcpy(out, p, n);
+    return out + n;
+}
+
+static PyObject *
+response_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "response_head(protocol, status, headers, length, reusable, http, head_only) takes 7 arguments");
+        return NULL;
+    }
+    Py_ssize_t protocol_len, status_len;
+    const char *protocol = clean_ascii(args[0], &protocol_len);
+    const char *status = clean_ascii(args[1], &status_len);
+    PyObject *headers = args[2];
+    if (protocol == NULL || status == NULL || !PyList_CheckExact(headers) || status_len < 3
+        || (status_len > 3 && status[3] != ' '))
+        Py_RETURN_NONE;
+    int code = 0;
+    for (int i = 0; i < 3; i++) {
+        if (status[i] < '0' || status[i] > '9')
+            Py_RETURN_NONE;
+        code = code * 10 + (status[i] - '0');
+    }
+    Py_ssize_t length = -1;
+    if (args[3] != Py_None) {
+        length = PyLong_AsSsize_t(args[3]);
+        if (length == -1 && PyErr_Occurred())
+            return NULL;
+        if (length < 0)
+            Py_RETURN_NONE;
+    }
+    int reusable = PyObject_IsTrue(args[4]), http = PyObject_IsTrue(args[5]), head_only = PyObject_IsTrue(args[6]);
+    if (reusable < 0 || http < 0 || head_only < 0)
+        return NULL;
+
+    /* One pass over the headers: validate, measure, note the framing ones. */
+    const Py_ssize_t count = PyList_GET_SIZE(headers);
+    Py_ssize_t size = protocol_len + 1 + status_len;
+    const char *declared_text = NULL;
+    Py_ssize_t declared_len = 0;
+    int connection = 0, closing = 0, coded = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyList_GET_ITEM(headers, i);
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2)
+            Py_RETURN_NONE;
+        Py_ssize_t name_len, value_len;
+        const char *name = clean_ascii(PyTuple_GET_ITEM(item, 0), &name_len);
+        const char *value = clean_ascii(PyTuple_GET_ITEM(item, 1), &value_len);
+        if (name == NULL || value == NULL)
+            Py_RETURN_NONE;
+        const unsigned char *n = (const unsigned char *)name;
+        if (name_len == 14 && equals_lower(n, 14, "content-length")) {
+            declared_text = value;
+            declared_len = value_len;
+        }
+        else if (name_len == 10 && equals_lower(n, 10, "connection")) {
+            connection = 1;
+            closing = equals_lower((const unsigned char *)value, value_len, "close");
+        }
+        else if (name_len == 17 && equals_lower(n, 17, "transfer-encoding"))
+            coded = 1;
+        size += 2 + name_len + 2 + value_len;
+    }
+
+    /* Framing: how the body is delimited, whether the connection stays open. */
+    const int bodiless = code < 200 || code == 204 || code == 304;
+    int keep = reusable && !closing && !coded, chunked = 0;
+    Py_ssize_t declared = -1;
+    char length_text[24];
+    int length_len = 0;
+    if (declared_text != NULL) {
+        if (declared_len < 1 || declared_len > 18)
+            Py_RETURN_NONE;
+        declared = 0;
+        for (Py_ssize_t i = 0; i < declared_len; i++) {
+            if (declared_text[i] < '0' || declared_text[i] > '9')
+                Py_RETURN_NONE;  /* int() may still read it (spaces, a sign): the Python decides */
+            declared = declared * 10 + (declared_text[i] - '0');
+        }
+    }
+    else if (keep && !bodiless && !head_only) {
+        if (length >= 0) {
+            length_len = snprintf(length_text, sizeof length_text, "%zd", length);
+            size += 18 + length_len;  /* "\r\nContent-Length: " */
+            declared = length;
+        }
+        else if (protocol_len == 8 && memcmp(protocol, "HTTP/1.1", 8) == 0) {
+            chunked = 1;
+            size += 28;  /* "\r\nTransfer-Encoding: chunked" */
+        }
+        else
+            keep = 0;
+    }
+    const char *tail = "\r\n\r\n";
+    if (http && !connection) {
+        if (!keep)
+            tail = "\r\nConnection: close\r\n\r\n";
+        else if (protocol_len == 8 && memcmp(protocol, "HTTP/1.0", 8) == 0)
+            tail = "\r\nConnection: keep-alive\r\n\r\n";
+    }
+    const Py_ssize_t tail_len = strlen(tail);
+    size += tail_len;
+
+    PyObject *head = PyBytes_FromStringAndSize(NULL, size);
+    if (head == NULL)
+        return NULL;
+    char *out = PyBytes_AS_STRING(head);
+    out = append(out, protocol, protocol_len);
+    *out++ = ' ';
+    out = append(out, status, status_len);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyList_GET_ITEM(headers, i);
+        PyObject *name = PyTuple_GET_ITEM(item, 0), *value = PyTuple_GET_ITEM(item, 1);
+        out = append(out, "\r\n", 2);
+        out = append(out, (const char *)PyUnicode_1BYTE_DATA(name), PyUnicode_GET_LENGTH(name));
+        out = append(out, ": ", 2);
+        out = append(out, (const char *)PyUnicode_1BYTE_DATA(value), PyUnicode_GET_LENGTH(value));
+    }
+    if (length_len) {
+        out = append(out, "\r\nContent-Length: ", 18);
+        out = append(out, length_text, length_len);
+    }
+    if (chunked)
+        out = append(out, "\r\nTransfer-Encoding: chunked", 28);
+    append(out, tail, tail_len);
+
+    PyObject *declared_obj = declared >= 0 ? PyLong_FromSsize_t(declared) : Py_NewRef(Py_None);
+    if (declared_obj == NULL) {
+        Py_DECREF(head);
+        return NULL;
+    }
+    return Py_BuildValue("(NinNOOO)", head, code, count, declared_obj, chunked ? Py_True : Py_False,
+                         keep ? Py_True : Py_False, !head_only && !bodiless ? Py_True : Py_False);
+}
+
+/* ---- scoreboard slot writes ---------------------------------------------------------------------------
+ *
+ * slot_begin and slot_end do what uwkernel.scoreboard.Slot.begin and .end do, on the slot's fields in
+ * the shared mmap (little-endian int64 and float64, as the Python struct formats say; on a big-endian
+ * host these functions are not built and the Python serves). The counters are read back from the slot
+ * itself, which only this worker writes.
+ */
+#if PY_LITTLE_ENDIAN
+#include <time.h>
+
+#define SLOT_BUSY 1
+#define SLOT_IDLE 0
+
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The writable buffer of ``mem`` with ``size`` bytes from ``offset`` inside it; -1 with an exception. */
+static int
+slot_buffer(PyObject *mem, PyObject *offset_obj, Py_ssize_t size, Py_buffer *view, char **at)
+{
+    Py_ssize_t offset = PyLong_AsSsize_t(offset_obj);
+    if (offset == -1 && PyErr_Occurred())
+        return -1;
+    if (PyObject_GetBuffer(mem, view, PyBUF_WRITABLE) < 0)
+        return -1;
+    if (offset < 0 || offset > view->len - size) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "slot offset outside the scoreboard");
+        return -1;
+    }
+    *at = (char *)view->buf + offset;
+    return 0;
+}
+
+/* slot_begin(mem, status_offset, harakiri) -> start: status busy, deadline (0.0 without harakiri), start. */
+static PyObject *
+slot_begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "slot_begin(mem, status_offset, harakiri) takes 3 arguments");
+        return NULL;
+    }
+    double harakiri = PyFloat_AsDouble(args[2]);
+    if (harakiri == -1.0 && PyErr_Occurred())
+        return NULL;
+    Py_buffer view;
+    char *at;
+    if (slot_buffer(args[0], args[1], 24, &view, &at) < 0)
+        return NULL;
+    const double now = now_seconds();
+    const int64_t status = SLOT_BUSY;
+    const double deadline = harakiri ? now + harakiri : 0.0;
+    memcpy(at, &status, 8);
+    memcpy(at + 8, &deadline, 8);
+    memcpy(at + 16, &now, 8);
+    PyBuffer_Release(&view);
+    return PyFloat_FromDouble(now);
+}
+
+/* slot_end(mem, counters_offset, start, tx, exception=False) -> this process's request count. */
+static PyObject *
+slot_end(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *exception_obj = nargs > 4 ? args[4] : Py_False;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs < 4 || nargs + nkw > 5
+        || (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "exception") != 0)) {
+        PyErr_SetString(PyExc_TypeError, "slot_end(mem, counters_offset, start, tx, exception=False)");
+        return NULL;
+    }
+    if (nkw == 1)
+        exception_obj = args[nargs];
+    const double start = PyFloat_AsDouble(args[2]);
+    if (start == -1.0 && PyErr_Occurred())
+        return NULL;
+    const long long tx = PyLong_AsLongLong(args[3]);
+    if (tx == -1 && PyErr_Occurred())
+        return NULL;
+    const int exception = PyObject_IsTrue(exception_obj);
+    if (exception < 0)
+        return NULL;
+    Py_buffer view;
+    char *at;
+    /* requests, delta_requests, exceptions, tx, running_time, avg_rt, status, deadline */
+    if (slot_buffer(args[0], args[1], 64, &view, &at) < 0)
+        return NULL;
+    int64_t counters[6];
+    memcpy(counters, at, sizeof counters);
+    counters[0] += 1;
+    counters[1] += 1;
+    counters[2] += exception;
+    counters[3] += tx;
+    counters[4] += (int64_t)((now_seconds() - start) * 1000000);
+    counters[5] = counters[4] / counters[0];
+    const int64_t status = SLOT_IDLE;
+    const double deadline = 0.0;
+    memcpy(at, counters, sizeof counters);
+    memcpy(at + 48, &status, 8);
+    memcpy(at + 56, &deadline, 8);
+    PyBuffer_Release(&view);
+    return PyLong_FromLongLong(counters[1]);
+}
+#endif
+
 static PyMethodDef methods[] = {
     {"parse_vars", (PyCFunction)(void (*)(void))parse_vars, METH_FASTCALL,
      "parse_vars(buf, max_vars) -> dict of str, or None when the vars block is malformed."},
     {"parse_head", (PyCFunction)parse_head, METH_O,
      "parse_head(head) -> (environ, keep_alive, expect_continue, chunked), or None: not a common clean head."},
+    {"response_head", (PyCFunction)(void (*)(void))response_head, METH_FASTCALL,
+     "response_head(protocol, status, headers, length, reusable, http, head_only) -> (head, status, header_count, "
+     "declared, chunked, keep_alive, send_body), or None: not a common clean response."},
+#if PY_LITTLE_ENDIAN
+    {"slot_begin", (PyCFunction)(void (*)(void))slot_begin, METH_FASTCALL,
+     "slot_begin(mem, status_offset, harakiri) -> start time: a request begins in a scoreboard slot."},
+    {"slot_end", (PyCFunction)(void (*)(void))slot_end, METH_FASTCALL | METH_KEYWORDS,
+     "slot_end(mem, counters_offset, start, tx, exception=False) -> this process's request count."},
+#endif
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_speedups",
-    "Optional C versions of uwkernel.proto's hottest loops (the Python code is the reference).", -1, methods,
+    "Optional C versions of the request path's hottest steps (the Python code is the reference).", -1, methods,
 };
 
 PyMODINIT_FUNC

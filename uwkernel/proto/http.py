@@ -2,8 +2,8 @@
 
 :func:`read_head` reads up to the blank line that ends a request head, :func:`parse_head` turns the
 head into the CGI variables of PEP 3333 plus the three facts the worker needs to frame the exchange
-(keep-alive, ``Expect: 100-continue``, chunked body), and :func:`build_response_head` builds the
-status line and headers of the reply as one ``bytes`` object.
+(keep-alive, ``Expect: 100-continue``, chunked body), and :func:`response_head` builds the status
+line and headers of the reply as one ``bytes`` object and decides how its body is framed.
 
 Header names are validated and mapped to their environ key once per distinct spelling and cached, so
 a request costs one dict lookup per header. Headers whose name contains ``_`` are dropped: they would
@@ -16,16 +16,17 @@ import socket
 
 from . import ConnectionClosed, ProtocolError
 
-try:  # the optional C version of parse_head, for common clean heads
-    from ._speedups import parse_head as _parse_head_c
-except ImportError:  # no compiler at install time: the Python version serves
-    _parse_head_c = None
+try:  # the optional C versions of parse_head and response_head, for common clean heads
+    from ._speedups import parse_head as _parse_head_c, response_head as _response_head_c
+except ImportError:  # no compiler at install time: the Python versions serve
+    _parse_head_c = _response_head_c = None
 
 __all__ = [
     "CONTINUE_100",
     "read_head",
     "parse_head",
-    "build_response_head",
+    "response_head",
+    "ResponseError",
 ]
 
 #: The interim response sent before reading a body announced with ``Expect: 100-continue``.
@@ -287,34 +288,135 @@ def _has_token(value: str, token: str) -> bool:
     return value == token or ("," in value and token in {t.strip(" \t") for t in value.split(",")})
 
 
-def build_response_head(
-    protocol: str,
-    status: str,
-    headers: list[tuple[str, str]],
-    *,
-    chunked: bool = False,
-    keep_alive: bool = False,
-) -> bytes:
-    """The status line and headers of a response, through the blank line, as one ``bytes`` object.
+class ResponseError(ValueError):
+    """The application's response breaks WSGI (bad status, bad headers, non-bytes body)."""
 
-    ``protocol`` is the request's (``"HTTP/1.1"``; ``"HTTP/1.0"`` for a uwsgi request without
-    ``SERVER_PROTOCOL``), ``status`` is WSGI's (``"200 OK"``) and ``headers`` the application's, in
-    order. ``chunked`` adds ``Transfer-Encoding: chunked`` (HTTP/1.1 only); the caller frames the
-    body accordingly. ``keep_alive`` adds ``Connection: keep-alive`` on HTTP/1.0, and its absence
-    ``Connection: close``. Raises ``ValueError`` for a CR or LF inside the status or a header (which
-    would split the response) or a character outside latin-1.
+
+#: Status lines already validated, with their code ("200 OK" -> 200); bounded.
+_STATUS_CODES: dict[str, int] = {}
+#: Response header names as applications spell them -> what framing needs to know of them:
+#: 0 nothing, 1 Content-Length, 2 Connection, 3 Transfer-Encoding; bounded.
+_NAME_KINDS: dict[str, int] = {}
+_FRAMING_HEADERS = {"content-length": 1, "connection": 2, "transfer-encoding": 3}
+
+
+def _status_code(status) -> int:
+    """The code of a WSGI status ("404 Not Found" -> 404); ResponseError when it is not a valid status."""
+    if type(status) is str and len(status) >= 3 and (len(status) == 3 or status[3] == " ") \
+            and status[:3].isdigit() and status[:3].isascii():
+        code = int(status[:3])
+        if len(_STATUS_CODES) < _CACHE_LIMIT:
+            _STATUS_CODES[status] = code
+        return code
+    if status is None:
+        raise ResponseError("the application sent a body without calling start_response()")
+    raise ResponseError(f"invalid response status {status!r:.100}")
+
+
+def _name_kind(name, value) -> int:
+    """What framing needs to know of response header ``name`` (see ``_NAME_KINDS``), validating the
+    pair's types; ResponseError when either is not a str."""
+    if type(name) is not str or type(value) is not str:
+        raise ResponseError(f"response header {(name, value)!r:.200} is not a pair of str")
+    kind = _FRAMING_HEADERS.get(name.lower(), 0)
+    if len(_NAME_KINDS) < _CACHE_LIMIT:
+        _NAME_KINDS[name] = kind
+    return kind
+
+
+def response_head(protocol: str, status, headers, length: int | None, reusable: bool, http: bool,
+                  head_only: bool) -> tuple[bytes, int, int, int | None, bool, bool, bool]:
+    """:func:`response_head_py`'s result, from its C version when the optional ``_speedups`` extension
+    is built and the response is a common, clean one (it returns None for any other)."""
+    if _response_head_c is not None:
+        built = _response_head_c(protocol, status, headers, length, reusable, http, head_only)
+        if built is not None:
+            return built
+    return response_head_py(protocol, status, headers, length, reusable, http, head_only)
+
+
+def response_head_py(protocol: str, status, headers, length: int | None, reusable: bool, http: bool,
+                     head_only: bool) -> tuple[bytes, int, int, int | None, bool, bool, bool]:
+    """Build a response head and decide its framing: ``(head, code, header_count, declared, chunked,
+    keep_alive, send_body)``.
+
+    ``protocol`` starts the status line (the request's); ``status`` and ``headers`` are the WSGI
+    application's; ``length`` is the whole body's size when known. ``reusable`` says whether the
+    connection may stay open, ``http`` whether it is an HTTP socket (where a closing response says
+    ``Connection: close``; a uwsgi-protocol peer such as nginx needs no such header), ``head_only``
+    whether the request was HEAD. A response with its own Content-Length keeps it (``declared``); on a
+    reusable connection one without gets ``Content-Length`` when ``length`` is known, else chunked
+    framing on HTTP/1.1 (``chunked``), else the close ends it. ``keep_alive`` is false when the response
+    ends the connection (it asked to, it has its own Transfer-Encoding, or its length is unreadable);
+    ``send_body`` is false for HEAD and for the statuses without a body (1xx, 204, 304).
+
+    Raises :class:`ResponseError` for a status or header that is not a str, a malformed status, a CR or
+    LF inside the status or a header (which would split the response), or a character outside latin-1.
     """
-    lines = [f"{protocol} {status}"]
-    lines += [f"{name}: {value}" for name, value in headers]
-    if chunked:
-        if protocol != "HTTP/1.1":
-            raise ValueError(f"chunked responses need HTTP/1.1, not {protocol}")
-        lines.append("Transfer-Encoding: chunked")
-    if not keep_alive:
-        lines.append("Connection: close")
-    elif protocol != "HTTP/1.1":
-        lines.append("Connection: keep-alive")
-    text = "\r\n".join(lines)
-    if text.count("\n") != len(lines) - 1 or text.count("\r") != len(lines) - 1:
-        raise ValueError(f"CR or LF inside the response status or headers: {text[:200]!r}")
-    return (text + "\r\n\r\n").encode("latin-1")
+    code = _STATUS_CODES.get(status) if type(status) is str else None
+    if code is None:
+        code = _status_code(status)
+    if type(headers) is not list:
+        raise ResponseError(f"response headers must be a list, not {type(headers).__name__}")
+    parts = [protocol, " ", status]
+    declared = connection = None
+    coded = False
+    kinds = _NAME_KINDS
+    for item in headers:
+        if type(item) is not tuple or len(item) != 2:
+            raise ResponseError(f"response header {item!r:.200} is not a (name, value) tuple")
+        name, value = item
+        kind = kinds.get(name) if type(name) is str else None
+        if kind is None:
+            kind = _name_kind(name, value)
+        if kind:
+            if kind == 1:
+                declared = value
+            elif kind == 2:
+                connection = value.lower() if type(value) is str else value
+            else:
+                coded = True
+        parts += ("\r\n", name, ": ", value)
+    count = lines = len(headers)
+    bodiless = code < 200 or code == 204 or code == 304
+    keep = reusable and connection != "close" and not coded
+    chunked = False
+    if declared is not None:
+        try:
+            declared = int(declared)
+        except (ValueError, TypeError):
+            declared = None
+            keep = False  # a length nobody can trust: let the close delimit the body
+    elif keep and not bodiless and not head_only:
+        if length is not None:
+            parts += ("\r\nContent-Length: ", str(length))
+            declared = length
+            lines += 1
+        elif protocol == "HTTP/1.1":
+            parts.append("\r\nTransfer-Encoding: chunked")
+            chunked = True
+            lines += 1
+        else:
+            keep = False
+    if http and connection is None:
+        if not keep:
+            parts.append("\r\nConnection: close\r\n\r\n")
+            lines += 1
+        elif protocol == "HTTP/1.0":
+            parts.append("\r\nConnection: keep-alive\r\n\r\n")
+            lines += 1
+        else:
+            parts.append("\r\n\r\n")
+    else:
+        parts.append("\r\n\r\n")
+    try:
+        text = "".join(parts)
+    except TypeError:
+        raise ResponseError(f"response header value is not a str in {headers!r:.200}") from None
+    if text.count("\n") != lines + 2 or text.count("\r") != lines + 2:
+        raise ResponseError(f"CR or LF inside the response status or a header: {text[:200]!r}")
+    try:
+        head = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ResponseError(f"response status or header is not latin-1: {text[:200]!r}") from None
+    return head, code, count, declared, chunked, keep, not head_only and not bodiless

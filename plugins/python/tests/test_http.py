@@ -147,7 +147,7 @@ def test_bad_chunked_body_read_by_the_app_gets_400(inprocess, wire):
         client.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
         data = wire.recv_until_closed(client)
     assert data.startswith(b"HTTP/1.1 400 ")
-    assert server.worker.slot.exceptions == 0
+    assert server.worker.scoreboard.read(server.worker.id).exceptions == 0
 
 
 def test_client_gone_mid_body_is_not_an_app_exception(inprocess, wire, capfd):
@@ -158,7 +158,7 @@ def test_client_gone_mid_body_is_not_an_app_exception(inprocess, wire, capfd):
     wire.recv_until_closed(client)
     client.close()
     wire.wait_until(lambda: "POST / (127.0.0.1)" in capfd.readouterr().err)
-    assert server.worker.slot.exceptions == 0
+    assert server.worker.scoreboard.read(server.worker.id).exceptions == 0
 
 
 def test_a_stopping_worker_ends_keep_alive(inprocess, wire):

@@ -83,9 +83,14 @@ def test_uwsgi_module_matches_types_uwsgi(uwkernel_server, tmp_path):
     app.write_text(STATE_APP)
     server = uwkernel_server("--wsgi-file", str(app), "--master", "--processes", "2", "--env", "X=1",
                              "--env", "Y=2", "--enable-threads")
-    status, body = server.get("/")
-    assert status == 200, body
-    state = json.loads(body)
+    deadline = time.monotonic() + 10
+    while True:  # uwsgi.ready() is True once both workers accept: the first request may come before
+        status, body = server.get("/")
+        assert status == 200, body
+        state = json.loads(body)
+        if state["calls"]["ready"] is True or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     types = state["types"]
     missing = [name for name in CORE if name not in types]
     assert missing == []

@@ -192,7 +192,7 @@ def test_exc_info_after_the_head_went_out_reraises_and_cuts_the_response(inproce
         data = wire.recv_until_closed(client)
     assert data.startswith(b"HTTP/1.1 200 OK") and b"partial" in data
     assert not data.endswith(b"0\r\n\r\n")  # the chunked body is cut short, not terminated
-    wire.wait_until(lambda: server.worker.slot.exceptions == 1)
+    wire.wait_until(lambda: server.worker.scoreboard.read(server.worker.id).exceptions == 1)
 
 
 @pytest.mark.parametrize("status, headers", [
@@ -218,7 +218,7 @@ def test_bad_status_or_headers_give_a_500(inprocess, wire, status, headers):
         assert (got, body) == (200, b"body")
     else:
         assert got == 500 and body == b"Internal Server Error"
-        wire.wait_until(lambda: server.worker.slot.exceptions == 1)
+        wire.wait_until(lambda: server.worker.scoreboard.read(server.worker.id).exceptions == 1)
 
 
 def test_app_exception_gives_500_and_the_connection_goes_on(inprocess, wire):
@@ -235,7 +235,7 @@ def test_app_exception_gives_500_and_the_connection_goes_on(inprocess, wire):
         assert (status, body) == (500, b"Internal Server Error")
         client.sendall(GET)
         assert wire.read_response(client, rest)[:3:2] == (200, b"ok")
-    wire.wait_until(lambda: server.worker.slot.exceptions == 1)
+    wire.wait_until(lambda: server.worker.scoreboard.read(server.worker.id).exceptions == 1)
 
 
 def test_non_bytes_chunk_is_an_error(inprocess, wire):

@@ -12,49 +12,18 @@ import os
 import socket
 import stat
 
+from uwkernel.proto.http import ResponseError, response_head
+
+__all__ = ["FileWrapper", "Response", "ResponseError", "WriteError"]
+
 #: Bodies up to this size are joined to the head and sent with one ``sendall``.
 _JOIN_LIMIT = 65536
 _SENDFILE_MAX = 1 << 30
 _CHUNK_END = b"0\r\n\r\n"
-#: Status lines already validated, with their code ("200 OK" -> 200); bounded.
-_STATUS_CODES: dict[str, int] = {}
-_STATUS_CACHE_LIMIT = 512
-#: Response header names as applications spell them -> what framing needs to know of them:
-#: 0 nothing, 1 Content-Length, 2 Connection, 3 Transfer-Encoding; bounded.
-_NAME_KINDS: dict[str, int] = {}
-_FRAMING_HEADERS = {"content-length": 1, "connection": 2, "transfer-encoding": 3}
-
-
-class ResponseError(ValueError):
-    """The application's response breaks WSGI (bad status, bad headers, non-bytes body)."""
 
 
 class WriteError(OSError):
     """Sending to the client failed (it went away or timed out): not the application's fault."""
-
-
-def _status_code(status) -> int:
-    """The code of a WSGI status ("404 Not Found" -> 404); ResponseError when it is not a valid status."""
-    if type(status) is str and len(status) >= 3 and (len(status) == 3 or status[3] == " ") \
-            and status[:3].isdigit() and status[:3].isascii():
-        code = int(status[:3])
-        if len(_STATUS_CODES) < _STATUS_CACHE_LIMIT:
-            _STATUS_CODES[status] = code
-        return code
-    if status is None:
-        raise ResponseError("the application sent a body without calling start_response()")
-    raise ResponseError(f"invalid response status {status!r:.100}")
-
-
-def _name_kind(name, value) -> int:
-    """What framing needs to know of response header ``name`` (see ``_NAME_KINDS``), validating the
-    pair's types; ResponseError when either is not a str."""
-    if type(name) is not str or type(value) is not str:
-        raise ResponseError(f"response header {(name, value)!r:.200} is not a pair of str")
-    kind = _FRAMING_HEADERS.get(name.lower(), 0)
-    if len(_NAME_KINDS) < _STATUS_CACHE_LIMIT:
-        _NAME_KINDS[name] = kind
-    return kind
 
 
 class FileWrapper:
@@ -178,85 +147,13 @@ class Response:
     # -- the head ----------------------------------------------------------------------------------
 
     def _head(self, length: int | None) -> bytes:
-        """Build the head; decide the framing (``length`` is the whole body's size when known).
-
-        Sets ``status``, ``header_count``, ``send_body``, ``chunked``, ``declared`` (the length the
-        head announces) and ``keep_alive``. A response with its own length keeps it; on a reusable
-        connection one without gets ``Content-Length`` when ``length`` is known, else chunked framing
-        on HTTP/1.1, else the close ends it. HTTP sockets say ``Connection: close`` when it closes.
-        """
-        status = self.status_line
-        code = _STATUS_CODES.get(status) if type(status) is str else None
-        if code is None:
-            code = _status_code(status)
-        headers = self.headers
-        if type(headers) is not list:
-            raise ResponseError(f"response headers must be a list, not {type(headers).__name__}")
-        parts = [self.protocol, " ", status]
-        declared = connection = None
-        coded = False
-        kinds = _NAME_KINDS
-        for item in headers:
-            if type(item) is not tuple or len(item) != 2:
-                raise ResponseError(f"response header {item!r:.200} is not a (name, value) tuple")
-            name, value = item
-            kind = kinds.get(name) if type(name) is str else None
-            if kind is None:
-                kind = _name_kind(name, value)
-            if kind:
-                if kind == 1:
-                    declared = value
-                elif kind == 2:
-                    connection = value.lower() if type(value) is str else value
-                else:
-                    coded = True
-            parts += ("\r\n", name, ": ", value)
-        lines = len(headers)
-        self.header_count = lines
-        self.status = code
-        # Framing: how the body is delimited, whether the connection stays open.
-        bodiless = code < 200 or code == 204 or code == 304
-        head_only = self.head_only
-        self.send_body = not head_only and not bodiless
-        keep = self.reusable and connection != "close" and not coded
-        if declared is not None:
-            try:
-                self.declared = int(declared)
-            except (ValueError, TypeError):
-                keep = False  # a length nobody can trust: let the close delimit the body
-        elif keep and not bodiless and not head_only:
-            if length is not None:
-                parts += ("\r\nContent-Length: ", str(length))
-                self.declared = length
-                lines += 1
-            elif self.protocol == "HTTP/1.1":
-                parts.append("\r\nTransfer-Encoding: chunked")
-                self.chunked = True
-                lines += 1
-            else:
-                keep = False
-        self.keep_alive = keep
-        if self.http and connection is None:
-            if not keep:
-                parts.append("\r\nConnection: close\r\n\r\n")
-                lines += 1
-            elif self.protocol == "HTTP/1.0":
-                parts.append("\r\nConnection: keep-alive\r\n\r\n")
-                lines += 1
-            else:
-                parts.append("\r\n\r\n")
-        else:
-            parts.append("\r\n\r\n")
-        try:
-            text = "".join(parts)
-        except TypeError:
-            raise ResponseError(f"response header value is not a str in {headers!r:.200}") from None
-        if text.count("\n") != lines + 2 or text.count("\r") != lines + 2:
-            raise ResponseError(f"CR or LF inside the response status or a header: {text[:200]!r}")
-        try:
-            return text.encode("latin-1")
-        except UnicodeEncodeError:
-            raise ResponseError(f"response status or header is not latin-1: {text[:200]!r}") from None
+        """Build the head with :func:`uwkernel.proto.http.response_head` (``length`` is the whole
+        body's size when known); set ``status``, ``header_count``, ``declared``, ``chunked``,
+        ``keep_alive`` and ``send_body`` from the framing it decided."""
+        head, self.status, self.header_count, self.declared, self.chunked, self.keep_alive, self.send_body = \
+            response_head(self.protocol, self.status_line, self.headers, length, self.reusable, self.http,
+                          self.head_only)
+        return head
 
     # -- the body ----------------------------------------------------------------------------------
 
