@@ -315,3 +315,36 @@ def test_http10_keep_alive_and_no_length_closes(inprocess, wire):
         client.sendall(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         data = wire.recv_until_closed(client)
     assert data.startswith(b"HTTP/1.0 200 OK\r\n") and b"Connection: close" in data and data.endswith(b"streamed")
+
+
+class PartialSocket:
+    """A connection whose ``sendmsg`` takes only ``first`` bytes; ``sendall`` takes the rest."""
+
+    def __init__(self, first: int):
+        self.first = first
+        self.data = bytearray()
+        self.calls = []
+
+    def sendmsg(self, buffers):
+        self.calls.append("sendmsg")
+        joined = b"".join(bytes(b) for b in buffers)
+        self.data += joined[:self.first]
+        return min(self.first, len(joined))
+
+    def sendall(self, data):
+        self.calls.append("sendall")
+        self.data += bytes(data)
+
+
+@pytest.mark.parametrize("first", [0, 10, 100, 70_000, 10**6])
+def test_a_large_body_goes_out_whole_when_the_kernel_takes_part_of_it(first):
+    from uwkernel_python.response import Response
+
+    body = bytes(range(256)) * 300  # 76,800 bytes: past the join limit
+    conn = PartialSocket(first)
+    response = Response(conn, "HTTP/1.1", True, False, True)
+    response.start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    response.send_result([body])
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 76800\r\n\r\n"
+    assert bytes(conn.data) == head + body
+    assert conn.calls[0] == "sendmsg" and response.body_bytes == len(body) and response.keep_alive
