@@ -43,7 +43,9 @@ def test_a_worker_message_goes_through_the_master_to_every_idle_worker(fake_dist
     with Server("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(app), "--master", "--processes", "3",
                 env=env, log=tmp_path / "log") as server:
         server.wait_http(port)
-        wait_for(lambda: len(list(out.glob("got-*"))) == 3, timeout=10, what="all three workers to get it")
+        # each file is created empty, then written: wait for the three contents
+        wait_for(lambda: sum(1 for p in out.glob("got-*") if p.stat().st_size) == 3, timeout=10,
+                 what="all three workers to get it")
         payloads = {p.name: p.read_bytes() for p in out.glob("got-*")}
         assert set(payloads) == {"got-1", "got-2", "got-3"}
         senders = {p.split(b"from worker ")[1] for p in payloads.values()}

@@ -10,9 +10,10 @@ Plugins implement hooks with the :data:`hookimpl` marker::
     @hookimpl
     def uwkernel_add_options():
         return [Option("greeting", help="a word to say")]
-"""
-import pluggy
 
+The markers are made when first asked for: ``import uwkernel`` alone does not import pluggy (nor typing
+and inspect with it), so ``uwkernel.cli`` can import it with the cyclic garbage collector off.
+"""
 __version__ = "0.1.0"
 
 #: The uWSGI version uwkernel is compatible with (what ``uwsgi.version`` reports).
@@ -21,7 +22,15 @@ UWSGI_COMPAT_VERSION = "2.0.31"
 PROJECT_NAME = "uwkernel"
 ENTRY_POINT_GROUP = "uwkernel.plugins"
 
-#: Marker for hook implementations in plugins.
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-#: Marker for hook specifications (used by :mod:`uwkernel.hookspecs`).
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+def __getattr__(name: str):
+    """``hookimpl`` and ``hookspec``: pluggy's markers of the project ``uwkernel``, made at the first use.
+
+    ``hookimpl`` marks hook implementations in plugins; ``hookspec`` the specifications (:mod:`uwkernel.hookspecs`).
+    """
+    if name not in ("hookimpl", "hookspec"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import pluggy
+
+    globals().update(hookimpl=pluggy.HookimplMarker(PROJECT_NAME), hookspec=pluggy.HookspecMarker(PROJECT_NAME))
+    return globals()[name]

@@ -1,17 +1,19 @@
 """Errors the kernel reports to users as one line, never as a traceback."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
 
-class Origin(NamedTuple):
+class Origin(namedtuple("Origin", ("source", "line"), defaults=(None,))):
     """Where a configuration value came from: a file and line, the command line, or the environment.
 
-    A named tuple, not a dataclass: it is made at every start-up, where a dataclass costs a millisecond more.
+    ``source`` is a file path, "command line" or "environment"; ``line`` the 1-based line in ``source``
+    when it is a file (None otherwise). A named tuple, not a dataclass: it is made at every start-up,
+    where a dataclass costs a millisecond more; and ``collections.namedtuple``, not ``typing.NamedTuple``:
+    ``uwkernel.cli`` imports this module before typing, which it imports with the garbage collector off.
     """
 
-    source: str  # a file path, "command line" or "environment"
-    line: int | None = None  # 1-based line in ``source``, when it is a file
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}" if self.line is not None else self.source

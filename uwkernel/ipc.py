@@ -8,7 +8,6 @@ stall the master.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .types import ChannelHandler
@@ -80,19 +79,18 @@ def pair(kinds: Kinds) -> tuple[Channel, Channel]:
     return Channel(master_end, kinds), Channel(child_end, kinds)
 
 
-@dataclass
 class Child:
     """A child as the master sees it: its role (``"worker"`` or a ProcessSpec name), id, pid, channel.
 
     ``id`` is the worker id (1-based) for workers, the index among plugin processes otherwise;
     ``spec`` is the child's :class:`~uwkernel.types.ProcessSpec` (None for workers).
+    A plain class, not a dataclass: this module is imported at every start-up.
     """
 
-    role: str
-    id: int
-    pid: int
-    channel: Channel
-    spec: Any = None
+    __slots__ = ("role", "id", "pid", "channel", "spec")
+
+    def __init__(self, role: str, id: int, pid: int, channel: Channel, spec: Any = None):
+        self.role, self.id, self.pid, self.channel, self.spec = role, id, pid, channel, spec
 
     @property
     def is_worker(self) -> bool:

@@ -21,7 +21,6 @@ import os
 import signal
 import sys
 import time
-import traceback
 from collections import deque
 from typing import Callable, Mapping, Sequence
 
@@ -334,6 +333,8 @@ class Master:
             try:
                 handler.on_master(self, child, payload)
             except Exception:
+                import traceback
+
                 log.log(f"uwkernel: {handler.plugin} message handler '{handler.kind}' failed in the master:\n"
                         f"{traceback.format_exc().rstrip()}")
 
@@ -354,6 +355,8 @@ class Master:
                 try:
                     self.exit_callbacks.pop(pid)(code)
                 except Exception:
+                    import traceback
+
                     log.log(f"uwkernel: the exit callback of pid {pid} failed:\n{traceback.format_exc().rstrip()}")
                 continue
             worker_id = self.pids.pop(pid, None)

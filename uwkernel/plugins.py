@@ -12,14 +12,13 @@
 """
 from __future__ import annotations
 
-import fnmatch
 import functools
 import importlib
 import os
 import re
 import sys
 import types
-from dataclasses import replace
+from dataclasses import is_dataclass
 from importlib.machinery import PathFinder
 from typing import Any, Iterable, Iterator, NamedTuple
 
@@ -33,6 +32,8 @@ from .types import HookHandler, UwsgiPluginName
 
 KERNEL = "kernel"
 DISABLE_ENV = "UWKERNEL_DISABLE_PLUGINS"
+#: The attribute ``hookimpl`` sets on the functions it marks.
+_IMPL_MARKER = f"{PROJECT_NAME}_impl"
 
 
 class PluginInfo(NamedTuple):
@@ -201,19 +202,37 @@ def blocked_from(argv: Iterable[str], environ: dict[str, str] | os._Environ) -> 
     return names
 
 
+def _stamped(record: Any, plugin: str) -> Any:
+    """``dataclasses.replace(record, plugin=plugin)``, a quarter of its cost: the fields are copied, not checked again.
+
+    A registration record was checked when made; ``replace`` would run its ``__init__`` once more, for
+    each of the few hundred records (options mostly) of every start-up.
+    """
+    if not is_dataclass(record):
+        raise TypeError(f"{type(record).__name__} is not a uwkernel.types record")
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__, plugin=plugin)
+    return copy
+
+
 class _ModuleHooks(pluggy.PluginManager):
     """pluggy's manager, but a plugin module's names that cannot be hook implementations are skipped at once.
 
-    pluggy looks each of a plugin's names up with ``inspect.getattr_static``: for a module, every import
-    and constant too, half the time of registering the plugins. Only functions (and methods) can carry
-    the ``hookimpl`` marker: those still go through pluggy's own lookup.
+    pluggy looks each of a plugin's names up with ``inspect.getattr_static``: for a module, every import,
+    constant and helper function too, most of the time of registering the plugins. Only the module's
+    functions and methods carrying the ``hookimpl`` marker (and any staticmethod or classmethod) still go
+    through pluggy's own lookup.
     """
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
-        """None for a module's name bound to anything but a function or method; pluggy's answer otherwise."""
-        if isinstance(plugin, types.ModuleType) and not isinstance(
-                plugin.__dict__.get(name), (types.FunctionType, types.MethodType, staticmethod, classmethod)):
-            return None
+        """None for a module's name that is not a marked function or method; pluggy's answer otherwise."""
+        if isinstance(plugin, types.ModuleType):
+            value = plugin.__dict__.get(name)
+            if isinstance(value, (types.FunctionType, types.MethodType)):
+                if not hasattr(value, _IMPL_MARKER):
+                    return None
+            elif not isinstance(value, (staticmethod, classmethod)):
+                return None
         return super().parse_hookimpl_opts(plugin, name)
 
 
@@ -281,6 +300,8 @@ class PluginManager:
         Accepts ``python3``, ``0:python311``, ``/usr/lib/uwsgi/python3_plugin.so`` and dotted module
         paths (loaded as plugins). An unknown name raises :class:`PluginError` naming it.
         """
+        import fnmatch  # here: only uWSGI files with plugins lines need it
+
         name = re.sub(r"^\d+:", "", spec.strip())
         name = os.path.basename(name)
         name = re.sub(r"(_plugin)?\.so$", "", name)
@@ -319,7 +340,7 @@ class PluginManager:
                 raise PluginError(
                     f"{self.describe(impl.plugin_name)} failed in {hook_name}: {type(exc).__name__}: {exc}"
                 ) from None
-            records.extend(replace(r, plugin=impl.plugin_name) for r in result or ())
+            records.extend(_stamped(r, impl.plugin_name) for r in result or ())
         return records
 
     def _invalidate(self) -> None:

@@ -19,18 +19,13 @@ import signal
 import socket
 import sys
 import time
-import traceback
 from typing import TYPE_CHECKING
 
 from . import ipc, log, runtime
+from .osutil import setproctitle
 from .phases import Phase, run_phase
 from .scoreboard import STATUS_IDLE, STATUS_PAUSE
 
-try:  # setproctitle is a dependency; a missing C extension must not stop a worker
-    from setproctitle import setproctitle
-except ImportError:  # pragma: no cover
-    def setproctitle(title: str) -> None:
-        """Fallback: procnames unavailable."""
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from .master import Instance
@@ -65,6 +60,8 @@ class ChildProcess:
             try:
                 handler.on_child(self, payload)
             except Exception:
+                import traceback
+
                 log.log(f"uwkernel: {handler.plugin} message handler '{handler.kind}' failed:\n"
                         f"{traceback.format_exc().rstrip()}")
 
@@ -119,6 +116,8 @@ class Worker(ChildProcess):
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else 1
         except Exception:
+            import traceback
+
             log.log(f"uwkernel: worker {self.id} died of an uncaught exception:\n{traceback.format_exc()}")
             return EXIT_EXCEPTION
         if result is None:
@@ -328,6 +327,8 @@ def fork_child(run) -> int:
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
+        import traceback
+
         traceback.print_exc()
         status = EXIT_EXCEPTION
     finally:

@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import glob
 import os
 import re
 from typing import Callable, Mapping, NamedTuple
@@ -37,6 +36,8 @@ def loop_items(kind: str, argument: str, origin: Origin) -> list[str]:
     if kind == "for":
         return [word for word in argument.split(" ") if word]
     if kind == "for-glob":
+        import glob  # here: few configurations loop over files
+
         paths = sorted(glob.glob(argument))
         return [path + "/" if os.path.isdir(path) and not path.endswith("/") else path for path in paths] or [argument]
     if kind == "for-times":

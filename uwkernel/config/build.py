@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, Origin
-from .custom import Template, apply_template, parse_declaration
 from .directives import BLOCK_ENDS, FILE_OPTIONS, FOR_BLOCKS, IF_BLOCKS
 from .expand import PlaceholderResolver
 from .model import Config, Entry
@@ -25,6 +24,7 @@ from .values import parse_bool, parse_int
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ..options import OptionRegistry
     from ..types import Option
+    from .custom import Template
 
 #: How deeply custom options may stand for other custom options.
 MAX_CUSTOM_DEPTH = 16
@@ -42,6 +42,8 @@ def build_config(entries: list[Entry], registry: OptionRegistry, *, check_unknow
     templates: dict[str, Template] = {}
     for entry, value in resolved:
         if name_of(entry.key) == "declare-option":
+            from .custom import parse_declaration  # here: few configurations declare options
+
             try:
                 name, template = parse_declaration(value or "")
             except ValueError as exc:
@@ -87,6 +89,8 @@ def _stand_for(entry: Entry, value: str | None, templates: dict[str, Template], 
         return [(entry, value)]
     if depth >= MAX_CUSTOM_DEPTH:
         raise ConfigError(f"custom options stand for one another more than {MAX_CUSTOM_DEPTH} deep", entry.origin, entry.key)
+    from .custom import apply_template
+
     return [pair for key, filled in apply_template(templates[entry.key], value)
             for pair in _stand_for(entry._replace(key=key, value=filled), filled, templates, names, depth + 1)]
 

@@ -10,7 +10,8 @@ import re
 
 Template = list[tuple[str, str]]
 
-_ARGUMENT = re.compile(r"\$([0-9]+)")
+#: ``$1``, ``$2``... (a pattern compiled at its first use: few configurations declare options).
+_ARGUMENT = r"\$([0-9]+)"
 
 
 def parse_declaration(value: str) -> tuple[str, Template]:
@@ -32,6 +33,6 @@ def apply_template(template: Template, value: str | None) -> list[tuple[str, str
     words = [word for word in (value or "").split(" ") if word] or [""]
 
     def fill(text: str) -> str:
-        return _ARGUMENT.sub(lambda m: words[int(m[1]) - 1] if 0 < int(m[1]) <= len(words) else m[0], text)
+        return re.sub(_ARGUMENT, lambda m: words[int(m[1]) - 1] if 0 < int(m[1]) <= len(words) else m[0], text)
 
     return [(fill(key), fill(default)) for key, default in template]

@@ -13,7 +13,6 @@ unknown placeholder left as written, since it is a run-time log variable there.
 """
 from __future__ import annotations
 
-import re
 from typing import Callable, Mapping, Sequence
 
 from ..errors import ConfigError, Origin
@@ -21,7 +20,6 @@ from .directives import RUNTIME_TEMPLATE_OPTIONS
 from .model import Entry
 from .values import parse_int
 
-_DIGITS = re.compile(r"[0-9]+")
 _OPERATORS = ("+", "-", "*", "/")
 #: How deep placeholders may refer to placeholders that refer to placeholders.
 MAX_DEPTH = 64
@@ -139,7 +137,7 @@ class PlaceholderResolver:
                     current = str(_integer(current, inner, origin, key) + (1 if word == "++" else -1))
                 operator = None
                 continue
-            value = word if _DIGITS.fullmatch(word) else self._word(word, inner, origin, key)
+            value = word if word.isascii() and word.isdigit() else self._word(word, inner, origin, key)
             if value is None:
                 return None
             if operator is None:

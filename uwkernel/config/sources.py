@@ -6,26 +6,27 @@ replaced in files, ``%(_)`` in blocks, ``$(ENV)`` and ``@(file)`` everywhere (bu
 files); blocks are evaluated (their arguments, and config file paths, with the placeholders known so
 far); ``set``/``set-placeholder`` add their entry and ``declare-option`` declares its name.
 ``%(name)`` placeholders are expanded later, by :func:`~uwkernel.config.build.build_config`.
+
+What only files, blocks and ``declare-option`` need (:mod:`.magic`, :mod:`.blocks`, :mod:`.custom`,
+:mod:`.ini`, :mod:`.formats`) is imported when one comes: a command line alone does without.
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 from ..errors import ConfigError, Origin
-from . import magic
 from .argv import argv_entries, environment_entries
-from .blocks import BlockContext, condition, loop_items
-from .custom import parse_declaration
 from .directives import BLOCK_ENDS, DIRECTIVES, FILE_OPTIONS, FOR_BLOCKS, IF_BLOCKS, UNSUPPORTED
 from .expand import PlaceholderResolver, expand_environment_and_files
-from .formats import FormatError, format_of, parse_structured
-from .ini import parse_ini
 from .model import Entry
 from .names import OptionNames
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ..options import OptionRegistry
+    from . import magic
+    from .blocks import BlockContext
 
 DEFAULT_SECTION = "uwsgi"
 #: How deeply config files may include one another.
@@ -57,15 +58,28 @@ class _Reader:
 
     def __init__(self, environ: Mapping[str, str], registry: OptionRegistry, is_reload: bool):
         self.environ = environ
+        self.is_reload = is_reload
         self.names = OptionNames(registry)
         self.entries: list[Entry] = []
         self.custom_options: set[str] = set()
         self.inherits: list[Entry] = []
-        self.globals = magic.global_variables()
         self.first_file: magic.FileContext | None = None
         self.last_ini: str | None = None
         self.loading: list[tuple[str, str]] = []
-        self.blocks = BlockContext(environ, is_reload, self.globals["h"], self._first_value)
+
+    @functools.cached_property
+    def globals(self) -> dict[str, str]:
+        """The magic variables every file shares (``%h``, ``%v``...), computed when a file or block first needs them."""
+        from . import magic
+
+        return magic.global_variables()
+
+    @functools.cached_property
+    def blocks(self) -> BlockContext:
+        """What ``if-*`` blocks test, made with the first of them."""
+        from .blocks import BlockContext
+
+        return BlockContext(self.environ, self.is_reload, self.globals["h"], self._first_value)
 
     def argument_of(self, name: str) -> str | None:
         """Whether ``--name`` takes a value (see :meth:`OptionNames.argument_of`); a custom option takes one."""
@@ -135,6 +149,8 @@ class _Reader:
             else:
                 self.entries.append(entry._replace(key=name, value=value, placeholder_only=True))
         elif kind == "declare-option":
+            from .custom import parse_declaration
+
             try:
                 name, _ = parse_declaration(entry.value or "")
             except ValueError as exc:
@@ -164,6 +180,8 @@ class _Reader:
 
     def _block(self, opener: Entry, kind: str, body: list[Entry], end: Entry, item: str | None) -> None:
         """Read ``body`` once per loop item, or once if the condition holds, or not at all."""
+        from .blocks import condition, loop_items
+
         opener = self._expanded(opener, item)
         argument = self._now(opener)
         self.entries.append(opener)
@@ -183,6 +201,10 @@ class _Reader:
 
         ``fmt`` None means by extension; ``inherited`` marks the file's entries (``inherit``).
         """
+        from . import magic
+        from .formats import FormatError, format_of, parse_structured
+        from .ini import parse_ini
+
         path, section = spec, DEFAULT_SECTION
         if ":" in path:
             path, _, asked = path.rpartition(":")

@@ -1,10 +1,7 @@
 """Reading option values as uWSGI does: flags, integers."""
 from __future__ import annotations
 
-import re
-
 FALSE_WORDS = frozenset({"false", "off", "no", "0"})
-_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
 def parse_bool(value: str | None) -> bool:
@@ -14,4 +11,9 @@ def parse_bool(value: str | None) -> bool:
 
 def parse_int(value: str | None) -> int | None:
     """The integer ``value`` writes (decimal, optional sign and surrounding blanks), or None."""
-    return int(value) if value is not None and _INTEGER.fullmatch(value) else None
+    if value is None:
+        return None
+    digits = value.strip()
+    if digits[:1] in ("+", "-"):
+        digits = digits[1:]
+    return int(value) if digits.isascii() and digits.isdigit() else None

@@ -25,7 +25,15 @@ from uwkernel.errors import ConfigError
 from uwkernel.sockets import parse_address
 from uwkernel.types import Option, ProcessSpec
 
-from .calls import CALL_OPTIONS
+#: The call-as-* options (:mod:`.calls` runs them): option name -> what the function receives, in order
+#: (from "path", "pid", "uid", "gid").
+CALL_OPTIONS = {
+    "call-as-vassal1": ("path",),
+    "call-as-vassal3": ("path", "uid", "gid"),
+    "call-as-emperor1": ("path",),
+    "call-as-emperor2": ("path", "pid"),
+    "call-as-emperor4": ("path", "pid", "uid", "gid"),
+}
 
 OPTIONS: list[Option] = [
     Option("emperor", kind="list", help="run the Emperor on a directory or a glob of vassal config files"),

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from uwkernel import log
 
-#: Option name -> what the function receives, in order (from "path", "pid", "uid", "gid").
-CALL_OPTIONS = {
-    "call-as-vassal1": ("path",),
-    "call-as-vassal3": ("path", "uid", "gid"),
-    "call-as-emperor1": ("path",),
-    "call-as-emperor2": ("path", "pid"),
-    "call-as-emperor4": ("path", "pid", "uid", "gid"),
-}
+from . import CALL_OPTIONS
 
 
 def run_calls(prefix: str, config, fatal: bool, **vassal) -> None:

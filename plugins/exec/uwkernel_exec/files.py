@@ -14,7 +14,8 @@ import stat
 
 from uwkernel import log
 
-_MODE = re.compile(r"[0-7]{3,4}")
+#: An octal mode (a pattern compiled at its first use: few instances chmod).
+_MODE = r"[0-7]{3,4}"
 
 
 def _split(args: str, syntax: str, count: int) -> list[str]:
@@ -43,7 +44,7 @@ def mkdir(path: str) -> None:
 def chmod(args: str) -> None:
     """``chmod:FILE MODE``: set the mode of FILE; MODE is octal (``644``, ``0755``, ``1777``)."""
     path, mode = _split(args, "<file> <octal mode>", 2)
-    if not _MODE.fullmatch(mode):
+    if not re.fullmatch(_MODE, mode):
         raise ValueError(f"invalid mode {mode!r}: expected 3 or 4 octal digits")
     os.chmod(path, int(mode, 8))
 

@@ -14,11 +14,12 @@ from typing import Callable
 
 from uwkernel import log
 
-DEFAULT_TIMEOUT = 60
+from . import DEFAULT_WAIT_TIMEOUT
+
 POLL_INTERVAL = 0.1
 CONNECT_TIMEOUT = 1.0
 
-_timeouts = {"fs": float(DEFAULT_TIMEOUT), "socket": float(DEFAULT_TIMEOUT)}
+_timeouts = {"fs": float(DEFAULT_WAIT_TIMEOUT), "socket": float(DEFAULT_WAIT_TIMEOUT)}
 
 
 def set_timeouts(fs: float, socket: float) -> None:

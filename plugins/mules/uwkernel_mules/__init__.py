@@ -13,16 +13,14 @@
 from __future__ import annotations
 
 import functools
-
 import signal
 import time
 
-from uwkernel import hookimpl, log
+from uwkernel import hookimpl, log, osutil
 from uwkernel.types import ModuleName, Option, ProcessSpec
 
 from . import api
 from .layout import DEFAULT_MSG_SIZE, read_layout
-from uwkernel import osutil
 
 OPTIONS = [
     Option("mules", kind="list", help="add N plain mules (repeatable: the counts add up)"),

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import errno
 import os
-import runpy
 import select
 import signal
 import sys
 import time
-import traceback
 
 from uwkernel import log, runtime
 from uwkernel.process import EXIT_END, EXIT_RELOAD
@@ -173,6 +171,8 @@ def handle_message(message: bytes) -> None:
     try:
         hook(message)
     except Exception:
+        import traceback  # here: only a failing hook needs it
+
         log.log(f"mule {MULE_ID}: mule_msg_hook raised:\n{traceback.format_exc().rstrip()}")
     finally:
         LAYOUT.set_deadline(MULE_ID, 0)
@@ -188,6 +188,8 @@ def run_mule(mule: Mule):
 
     def target(process) -> int:
         if mule.script:
+            import runpy  # in the mule: few instances have scripted mules
+
             runpy.run_path(mule.script, run_name="__main__")
             log.log(f"mule {mule.id} (pid: {os.getpid()}): {mule.script} ended")
             return EXIT_END

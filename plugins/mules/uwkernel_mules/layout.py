@@ -19,7 +19,6 @@ import mmap
 import socket
 import struct
 import time
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from uwkernel.errors import ConfigError
@@ -78,18 +77,21 @@ class Queue:
         return self.reader.fileno()
 
 
-@dataclass
 class Layout:
-    """Mules, farms and their queues; ``deadlines`` is the shared memory of ``mule-harakiri``."""
+    """Mules, farms and their queues; ``deadlines`` is the shared memory of ``mule-harakiri``.
 
-    mules: list[Mule] = field(default_factory=list)
-    farms: dict[str, list[int]] = field(default_factory=dict)
-    msg_size: int = DEFAULT_MSG_SIZE
-    harakiri: int = 0
-    shared: Queue | None = None
-    queues: dict[int, Queue] = field(default_factory=dict)
-    farm_queues: dict[str, Queue] = field(default_factory=dict)
-    deadlines: mmap.mmap | None = None
+    A plain class, not a dataclass: this module is imported at every start-up.
+    """
+
+    def __init__(self, mules: list[Mule] | None = None, msg_size: int = DEFAULT_MSG_SIZE, harakiri: int = 0):
+        self.mules: list[Mule] = mules or []
+        self.farms: dict[str, list[int]] = {}
+        self.msg_size = msg_size
+        self.harakiri = harakiri
+        self.shared: Queue | None = None
+        self.queues: dict[int, Queue] = {}
+        self.farm_queues: dict[str, Queue] = {}
+        self.deadlines: mmap.mmap | None = None
 
     def open(self) -> None:
         """Make the queues and the deadline memory (in the master, before forking)."""

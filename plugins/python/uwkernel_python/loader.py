@@ -14,7 +14,6 @@ import re
 import site
 import sys
 import time
-import traceback
 from importlib.machinery import SourceFileLoader
 from typing import Callable
 
@@ -173,6 +172,8 @@ def run_import(spec: str) -> None:
     try:
         import_path(spec)
     except Exception as exc:
+        import traceback  # error paths only: not at start-up
+
         log.log(traceback.format_exc().rstrip("\n"))
         log.log(f"import {spec} failed: {type(exc).__name__}: {exc}")
 
@@ -191,6 +192,8 @@ def _load_one(table: AppTable, mountpoint: str, what: str, loader: Callable[[], 
         log.log(f"unable to load app {app_id} (mountpoint='{mountpoint}') (callable not found or import error)")
         return
     except Exception as exc:
+        import traceback  # error paths only: not at start-up
+
         log.log(traceback.format_exc().rstrip("\n"))
         log.log(f"unable to load app {app_id} (mountpoint='{mountpoint}') (callable not found or import error): "
                 f"{what}: {type(exc).__name__}: {exc}")

@@ -26,7 +26,6 @@ import socket
 import struct
 import threading
 import time
-import traceback
 from typing import Callable
 
 from uwkernel import log
@@ -75,6 +74,8 @@ def request_handlers(worker) -> dict[int, Callable]:
         try:
             table[record.modifier1] = record.factory(worker.config)
         except Exception as exc:
+            import traceback  # error paths only: not at start-up
+
             log.log(traceback.format_exc().rstrip("\n"))
             log.log(f"uwkernel: {record.plugin} handler '{record.name}' (modifier1 {record.modifier1}) "
                     f"failed to start: {type(exc).__name__}: {exc}")
@@ -209,6 +210,8 @@ class Core:
             else:
                 self.serve_http(conn, addr, lsock)
         except Exception:
+            import traceback  # error paths only: not at start-up
+
             log.log(traceback.format_exc().rstrip("\n"))
             log.log(f"uwkernel: unexpected error serving a connection from {_peer(addr)}")
         finally:
@@ -242,6 +245,8 @@ class Core:
         try:
             sent = handler(conn, modifier1, modifier2, payload, leftover) or 0
         except Exception:
+            import traceback  # error paths only: not at start-up
+
             log.log(traceback.format_exc().rstrip("\n"))
             failed = True
         self.finish(start, sent, failed)

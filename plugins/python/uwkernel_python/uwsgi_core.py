@@ -11,14 +11,11 @@ import socket
 import time
 
 from uwkernel import UWSGI_COMPAT_VERSION, log, runtime, stats
+from uwkernel.osutil import setproctitle
 from uwkernel.proto import uwsgi as uwsgi_proto
 from uwkernel.sockets import parse_address
 from uwkernel.types import ModuleName, Option
 
-try:
-    from setproctitle import setproctitle
-except ImportError:  # pragma: no cover
-    setproctitle = None
 
 #: Options of the core names.
 CORE_OPTIONS = [Option("locks", kind="int", default=1, help="the number of uwsgi.lock() locks (lock 0 .. N-1)")]
@@ -151,8 +148,7 @@ def logsize() -> int:
 
 def setprocname(name: str) -> None:
     """Set the current process's title."""
-    if setproctitle:
-        setproctitle(name)
+    setproctitle(name)
 
 
 def set_warning_message(message: str) -> bool:

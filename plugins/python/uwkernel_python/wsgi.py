@@ -8,7 +8,6 @@ with its 4xx status when nothing went out yet).
 """
 from __future__ import annotations
 
-import traceback
 from typing import Callable
 
 from uwkernel import log
@@ -42,6 +41,8 @@ def call_app(wsgi_callable: Callable, environ: dict, response: Response) -> bool
         failed = True
         fail_response(response)
     except Exception:
+        import traceback  # error paths only: not at start-up
+
         log.log(traceback.format_exc().rstrip("\n"))
         failed = True
         fail_response(response)
@@ -50,6 +51,8 @@ def call_app(wsgi_callable: Callable, environ: dict, response: Response) -> bool
         try:
             close()
         except Exception:
+            import traceback  # error paths only: not at start-up
+
             log.log(traceback.format_exc().rstrip("\n"))
             failed = True
     return failed

@@ -16,8 +16,10 @@ import time
 from uwkernel import hookimpl, log, runtime
 from uwkernel.types import HookHandler, ModuleName, Option, RequestHandler
 
-from . import wire
 from .registry import DEFAULT_MAX, REGISTRY
+
+#: The modifier1 of RPC packets.
+MODIFIER1 = 173
 
 OPTIONS = [Option("rpc-max", kind="int", default=DEFAULT_MAX, help="how many RPC functions a process may register")]
 
@@ -45,6 +47,8 @@ def rpc(node, name, *args) -> bytes | None:
         node = bytes(node).decode("utf-8", "surrogateescape")
     if not node:
         return REGISTRY.call(name, args)
+    from . import wire  # here: the client and the server (:mod:`.wire`) load with their first use
+
     return wire.remote_call(node, name, args, _socket_timeout())
 
 
@@ -105,7 +109,22 @@ def uwkernel_add_module_names(config) -> list[ModuleName]:
 @hookimpl
 def uwkernel_add_request_handlers() -> list[RequestHandler]:
     """modifier1 173: serve RPC calls from other instances (uwkernel or uWSGI)."""
-    return [RequestHandler(wire.MODIFIER1, "rpc", wire.make_handler)]
+    return [RequestHandler(MODIFIER1, "rpc", _request_handler)]
+
+
+def _request_handler(config):
+    """The modifier1 173 handler of a worker: :mod:`.wire`'s, made at the first RPC request."""
+    handler = None
+
+    def handle(*request):
+        nonlocal handler
+        if handler is None:
+            from . import wire
+
+            handler = wire.make_handler(config)
+        return handler(*request)
+
+    return handle
 
 
 @hookimpl

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import socket
 import struct
-import traceback
 
 from uwkernel import log
 from uwkernel.proto import ConnectionClosed, ProtocolError
 from uwkernel.proto.uwsgi import (HEADER_SIZE, MAX_PAYLOAD, build_packet, decode_array, encode_array,
                                   encode_vars, parse_header, parse_vars)
 
+from . import MODIFIER1
 from .registry import MAX_ARGS, REGISTRY, as_bytes, function_name
 
-MODIFIER1 = 173
 #: modifier2 of a reply whose payload is a vars dict announcing a long raw result.
 MODIFIER2_LONG = 5
 MODIFIER2_HTTP = 2
@@ -37,6 +36,8 @@ def _call_logged(name: bytes, args: list[bytes]) -> bytes | None:
     try:
         return REGISTRY.call(name, args)
     except Exception:
+        import traceback  # here: only a failing function needs it
+
         log.log(f"rpc function {name!r} raised:\n{traceback.format_exc().rstrip()}")
         return None
 

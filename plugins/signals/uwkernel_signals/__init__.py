@@ -8,20 +8,22 @@
   (child -> master: arm a timer or file monitor).
 * modifier1 110: signals raised by another instance (``uwsgi.signal(num, "host:port")``).
 
-Other plugins (cron) raise signals in the master with :func:`route`.
+Other plugins (cron) raise signals in the master with :func:`route`. The timers and file monitors
+(:mod:`.timers`) load with the first of them.
 """
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from uwkernel import hookimpl, log
+from uwkernel import hookimpl, log, osutil, runtime
 from uwkernel.errors import ConfigError
 from uwkernel.types import ChannelHandler, ModuleName, Option, RequestHandler
 
-from . import remote
 from .core import Signals
-from .timers import Timers
-from uwkernel import osutil
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from .timers import Timers
 
 OPTIONS = [
     Option("timer", kind="list", help="raise a signal every N seconds (syntax: SIGNAL SECONDS)"),
@@ -31,9 +33,11 @@ OPTIONS = [
     Option("signal-bufsize", kind="int", default=0, help="socket buffer size of each process's signal queue"),
 ]
 
-#: This instance's signals and timers, made by ``uwkernel_configure`` before anything forks.
+#: This instance's signals, made by ``uwkernel_configure`` before anything forks; its timers, made with the
+#: first one; the master, once its loop started.
 _signals: Signals | None = None
 _timers: Timers | None = None
+_master = None
 #: touch-signal files: path -> (signal, last mtime or None).
 _touch: dict[str, tuple[int, float | None]] = {}
 
@@ -66,41 +70,53 @@ def _pairs(config, name: str, number_first: bool) -> list[tuple[int, str]]:
     return pairs
 
 
+def _timers_() -> Timers:
+    """This instance's timers, made at the first use (and started then in a master whose loop runs)."""
+    global _timers
+    if _timers is None:
+        from .timers import Timers
+
+        _timers = Timers(_signals.route)
+        if _master is not None and runtime.process is None:
+            _timers.start(_master)
+    return _timers
+
+
 @hookimpl
 def uwkernel_configure(config) -> None:
     """Make the shared signal table (before any fork) and take the timer and monitor options."""
-    global _signals, _timers, _touch
+    global _signals, _timers, _master, _touch
     _signals = Signals(config)
-    _timers = Timers(_signals.route)
+    _timers = _master = None
     for name in ("timer", "rbtimer"):
         for num, secs in _pairs(config, name, number_first=True):
             try:
-                _timers.add(name, num, float(secs))
+                _timers_().add(name, num, float(secs))
             except ValueError as exc:
                 raise ConfigError(str(exc), config.origin(name), name) from None
     for num, path in _pairs(config, "fs-signal", number_first=False):
-        _timers.add("filemon", num, path)
+        _timers_().add("filemon", num, path)
     _touch = {path: (num, osutil.mtime(path)) for num, path in _pairs(config, "touch-signal", number_first=False)}
 
 
 def _add_timer(signum: int, seconds: int) -> None:
     """``uwsgi.add_timer(signum, seconds)``: raise ``signum`` every ``seconds``."""
-    _timers.request("timer", int(signum), seconds)
+    _timers_().request("timer", int(signum), seconds)
 
 
 def _add_rb_timer(signum: int, seconds: int, iterations: int = 0) -> None:
     """``uwsgi.add_rb_timer(signum, seconds[, iterations])``: a timer stopping after ``iterations`` (0 = never)."""
-    _timers.request("rbtimer", int(signum), seconds, int(iterations))
+    _timers_().request("rbtimer", int(signum), seconds, int(iterations))
 
 
 def _add_ms_timer(signum: int, msecs: int) -> None:
     """``uwsgi.add_ms_timer(signum, msecs)``: raise ``signum`` every ``msecs`` milliseconds."""
-    _timers.request("mstimer", int(signum), msecs)
+    _timers_().request("mstimer", int(signum), msecs)
 
 
 def _add_file_monitor(signum: int, path: str | bytes) -> None:
     """``uwsgi.add_file_monitor(signum, path)``: raise ``signum`` when ``path`` changes (inotify)."""
-    _timers.request("filemon", int(signum), os.fsdecode(path))
+    _timers_().request("filemon", int(signum), os.fsdecode(path))
 
 
 @hookimpl
@@ -119,20 +135,31 @@ def uwkernel_add_channel_handlers() -> list[ChannelHandler]:
     """"signal" both ways, "timer" from children to the master."""
     return [ChannelHandler("signal", on_master=lambda master, child, payload: _signals.on_master(master, child, payload),
                            on_child=lambda process, payload: _signals.on_child(process, payload)),
-            ChannelHandler("timer", on_master=lambda master, child, payload: _timers.on_master(master, child, payload))]
+            ChannelHandler("timer",
+                           on_master=lambda master, child, payload: _timers_().on_master(master, child, payload))]
 
 
 @hookimpl
 def uwkernel_add_request_handlers() -> list[RequestHandler]:
     """modifier1 110: signals from other instances."""
-    return [RequestHandler(110, "signal", lambda config: remote.make_handler())]
+    return [RequestHandler(110, "signal", lambda config: _remote_signal)]
+
+
+def _remote_signal(*request) -> int:
+    """A modifier1 110 request, served by :mod:`.remote` (imported with the first one)."""
+    from . import remote
+
+    return remote.make_handler()(*request)
 
 
 @hookimpl
 def uwkernel_master_start(master) -> None:
     """Arm the timers, watch the monitored files, route the signals raised before the loop."""
+    global _master
+    _master = master
     _signals.start(master)
-    _timers.start(master)
+    if _timers is not None:
+        _timers.start(master)
 
 
 @hookimpl

@@ -18,12 +18,10 @@ import os
 import select as select_module
 import socket
 import time
-import traceback
 from typing import Any, Callable
 
 from uwkernel import log, runtime
 
-from . import targets
 from .table import SIGNALS, SignalTable
 
 
@@ -54,7 +52,7 @@ class Signals:
         self.handled = 0  # signals this process ran a handler for
         self.bufsize = config.get("signal-bufsize") or 0
         self._buffered: set[int] = set()  # pids whose channel got signal-bufsize
-        self.farms = targets.parse_farms(_option(config, "farm"))
+        self.farms = _farms(_option(config, "farm"))
         self.harakiri = config.get("harakiri") or 0
 
     # -- the uwsgi module ------------------------------------------------------------------------
@@ -144,6 +142,8 @@ class Signals:
         try:
             handler(num)
         except Exception:
+            import traceback  # here: only a failing handler needs it
+
             log.log(f"error managing signal {num} on pid {os.getpid()}:\n{traceback.format_exc().rstrip()}")
         finally:
             if process_harakiri is not None:
@@ -178,6 +178,8 @@ class Signals:
         target = entry.target if entry.registered else ""
         children = list(master.children.values())
         owner = entry.owner if entry.registered else 0
+        from . import targets  # here: an instance that never raises a signal never needs it
+
         try:
             chosen = targets.select(target, children, lambda wid: master.scoreboard.read(wid).status, self.farms)
         except targets.UnsupportedTarget:
@@ -205,6 +207,15 @@ class Signals:
                 child.channel.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.bufsize)
             except OSError as exc:
                 log.log(f"signal-bufsize: {exc}")
+
+
+def _farms(values: list) -> list[tuple[str, list[int]]]:
+    """The ``farm`` lines as :func:`.targets.parse_farms` reads them (imported only when there are some)."""
+    if not values:
+        return []
+    from .targets import parse_farms
+
+    return parse_farms(values)
 
 
 def _option(config, name: str) -> list:

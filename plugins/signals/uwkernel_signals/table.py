@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import mmap
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SIGNALS = 256
 _ENTRY = struct.Struct("<Bxxxi56s")  # registered, owner pid, target (NUL-padded)
 TARGET_MAX = 56
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One signal's registration: ``registered``, ``target`` and ``owner`` (0 = the master)."""
+class Entry(NamedTuple):
+    """One signal's registration: ``registered``, ``target`` and ``owner`` (0 = the master).
+
+    A named tuple, not a dataclass: its class is made at every start-up, a dataclass's costs ten times more.
+    """
 
     registered: bool
     target: str

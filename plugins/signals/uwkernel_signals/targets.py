@@ -21,7 +21,8 @@ class UnsupportedTarget(ValueError):
     """The target string names no kind of process uWSGI knows."""
 
 
-_MULE = re.compile(r"mule\s*#?\s*(\d+)")
+#: A mule's number in its role or procname (compiled at its first use: few instances signal mules).
+_MULE = r"mule\s*#?\s*(\d+)"
 
 
 def kind_of(child) -> tuple[str, int]:
@@ -34,7 +35,7 @@ def kind_of(child) -> tuple[str, int]:
     if any(name.startswith("spooler") for name in bare):
         return "spooler", 0
     if any(name.startswith("mule") for name in bare):
-        numbers = [int(found.group(1)) for found in map(_MULE.match, bare) if found]
+        numbers = [int(found.group(1)) for found in (re.match(_MULE, name) for name in bare) if found]
         return "mule", numbers[0] if numbers else child.id + 1
     return "other", 0
 
