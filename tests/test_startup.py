@@ -22,9 +22,11 @@ LAZY_MODULES = (
     "uwkernel_rpc.wire", "uwkernel_emperor.calls", "uwkernel_emperor.emperor",
     "uwkernel_exec.files", "uwkernel_exec.process", "uwkernel_exec.shell", "uwkernel_exec.symbols",
     "uwkernel_exec.waits", "uwkernel_mount.mount",
+    "uwkernel_spooler.api", "uwkernel_spooler.context", "uwkernel_spooler.enqueue", "uwkernel_spooler.loop",
+    "uwkernel_spooler.remote", "uwkernel_spooler.supervise",
 )
 #: The plugins of this repository whose entry modules import the rest lazily.
-LEAN_PLUGINS = ("cron", "signals", "mules", "rpc", "emperor", "exec", "mount")
+LEAN_PLUGINS = ("cron", "signals", "mules", "rpc", "emperor", "exec", "mount", "spooler")
 
 
 def _python(code: str) -> str:

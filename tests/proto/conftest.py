@@ -95,21 +95,23 @@ def send_pieces():
         assert not thread.is_alive(), "the writer thread is stuck"
 
 
-def _use_codec(request, monkeypatch, module, name: str) -> str:
-    """With param "python", hide the C function ``module.name`` so the Python reference serves alone;
+def _use_codec(request, monkeypatch, module, *names: str) -> str:
+    """With param "python", hide the C functions ``module.NAME`` so the Python references serve alone;
     with "c", fail when the extension was not built."""
-    if request.param == "python":
-        monkeypatch.setattr(module, name, None)
-    elif getattr(module, name) is None:
-        pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
+    for name in names:
+        if request.param == "python":
+            monkeypatch.setattr(module, name, None)
+        elif getattr(module, name) is None:
+            pytest.fail("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
     return request.param
 
 
 @pytest.fixture(params=["c", "python"])
 def vars_codec(request, monkeypatch):
-    """Run a test with the C ``parse_vars`` (``_speedups``) and again with the Python reference alone."""
+    """Run a test with the C vars codec (``_speedups``: ``parse_vars``, ``encode_vars``, ``encode_packet``)
+    and again with the Python references alone."""
     from uwkernel.proto import uwsgi
-    return _use_codec(request, monkeypatch, uwsgi, "_parse_vars_c")
+    return _use_codec(request, monkeypatch, uwsgi, "_parse_vars_c", "_encode_vars_c")
 
 
 @pytest.fixture(params=["c", "python"])

@@ -12,7 +12,9 @@ from uwkernel.proto.uwsgi import (
     build_packet,
     decode_array,
     encode_array,
+    encode_packet,
     encode_vars,
+    encode_vars_py,
     parse_header,
     parse_vars,
     parse_vars_py,
@@ -66,16 +68,47 @@ def mutated(draw, valid: bytes, alphabet: bytes = bytes(range(256))):
 # --- uwsgi ----------------------------------------------------------------------------------------------
 
 
-@given(st.binary(max_size=600) | mutated(VALID_PACKET[4:]), st.integers(0, 30))
-def test_parse_vars_c_and_python_agree(buf, max_vars):
+@given(st.binary(max_size=600) | mutated(VALID_PACKET[4:]), st.integers(0, 30), st.booleans())
+def test_parse_vars_c_and_python_agree(buf, max_vars, raw):
     """The C parse_vars returns what the Python reference returns, or fails with the same error."""
     outcomes = []
     for parse in (parse_vars, parse_vars_py):
         try:
-            outcomes.append(parse(buf, max_vars))
+            outcomes.append(parse(buf, max_vars, raw))
         except ProtocolError as exc:
             outcomes.append(exc.message)
     assert outcomes[0] == outcomes[1]
+    if isinstance(outcomes[0], dict):
+        assert all(type(k) is type(v) is (bytes if raw else str) for k, v in outcomes[0].items())
+
+
+#: Keys and values the C encoder takes (bytes, latin-1 str) and some it leaves to the Python (other types,
+#: other str, empty keys, items too long).
+keys = st.binary(max_size=30) | latin1 | st.text(max_size=5) | st.integers() | st.sampled_from([b"x" * 65536, "y" * 65535])
+values = keys | st.builds(bytearray, st.binary(max_size=30))
+
+
+@given(st.dictionaries(keys, values, max_size=8), st.booleans(), st.integers(-1, 256) | st.none())
+def test_encode_c_and_python_agree(variables, raw, modifier1):
+    """encode_vars and encode_packet (C first) give what the Python reference gives, or the same error."""
+    outcomes = []
+    for encode in (encode_vars, encode_vars_py):
+        try:
+            block = encode(variables, raw)
+            outcomes.append(block if modifier1 is None else build_packet(modifier1, block))
+        except (TypeError, ValueError) as exc:
+            outcomes.append((type(exc), str(exc)))
+    try:
+        outcomes.append(encode_vars(variables, raw) if modifier1 is None else encode_packet(modifier1, variables, 0, raw))
+    except (TypeError, ValueError) as exc:
+        outcomes.append((type(exc), str(exc)))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+@given(st.dictionaries(st.binary(min_size=1, max_size=40), st.binary(max_size=40), max_size=20))
+def test_raw_vars_round_trip(variables):
+    assert parse_vars(encode_vars(variables, raw=True), 64, raw=True) == variables
+    assert parse_vars_py(encode_vars_py(variables, raw=True), 64, raw=True) == variables
 
 
 @given(st.binary(max_size=600) | mutated(VALID_PACKET[4:]))

@@ -8,6 +8,7 @@ from uwkernel.proto.uwsgi import (
     build_packet,
     decode_array,
     encode_array,
+    encode_packet,
     encode_vars,
     parse_header,
     parse_vars,
@@ -123,7 +124,60 @@ def test_max_vars(vars_codec):
         parse_vars(block, max_vars=3)
 
 
-def test_encode_vars_exact_bytes():
+def test_raw_vars_are_bytes(vars_codec):
+    buf = b"\x04\x00HTTP\x03\x00\xff\x00\xe9\x01\x00K\x00\x00\x01\x00K\x01\x00v"
+    parsed = parse_vars(buf, raw=True)
+    assert parsed == {b"HTTP": b"\xff\x00\xe9", b"K": b"v"}
+    assert all(type(k) is bytes and type(v) is bytes for k, v in parsed.items())
+    assert parse_vars(memoryview(buf), 2, True) == parsed
+    with pytest.raises(ProtocolError, match="too many uwsgi vars"):
+        parse_vars(buf, 1, raw=True)
+    with pytest.raises(ProtocolError, match="empty uwsgi var key"):
+        parse_vars(b"\x00\x00\x01\x00v", raw=True)
+    with pytest.raises(ProtocolError, match="truncated"):
+        parse_vars(buf[:-1], raw=True)
+
+
+def test_raw_encoding_takes_bytes_only(vars_codec):
+    pairs = {b"a": b"1", b"at": b"\x00\xff"}
+    assert encode_vars(pairs, raw=True) == b"\x01\x00a\x01\x001\x02\x00at\x02\x00\x00\xff"
+    assert encode_vars(pairs, raw=True) == encode_vars(pairs)
+    for wrong in ({"a": b"1"}, {b"a": "1"}, {b"a": 1}, {b"a": bytearray(b"1")}):
+        with pytest.raises(TypeError, match="must be bytes"):
+            encode_vars(wrong, raw=True)
+        with pytest.raises(TypeError, match="must be bytes"):
+            encode_packet(17, wrong, raw=True)
+    with pytest.raises(ValueError, match="empty"):
+        encode_vars({b"": b"x"}, raw=True)
+    with pytest.raises(ValueError, match="65535"):
+        encode_vars({b"K": b"x" * 65536}, raw=True)
+
+
+def test_encode_packet(vars_codec):
+    pairs = {"PATH_INFO": "/x", b"K": b"\xe9"}
+    assert encode_packet(0, pairs) == build_packet(0, encode_vars(pairs))
+    assert encode_packet(173, pairs, 5) == build_packet(173, encode_vars(pairs), 5)
+    assert encode_packet(17, {b"a": b"1", b"at": b"0"}, raw=True) == b"\x11\x0d\x00\x00\x01\x00a\x01\x001\x02\x00at\x01\x000"
+    assert encode_packet(17, {}) == b"\x11\x00\x00\x00"
+    assert len(encode_packet(0, {b"K": b"x" * 65530})) == 4 + 65535  # the largest payload fits
+    with pytest.raises(ValueError, match="payload of 65536 bytes is longer than 65535"):
+        encode_packet(0, {b"K": b"x" * 65531})
+    with pytest.raises(ValueError, match="0-255"):
+        encode_packet(256, pairs)
+    with pytest.raises(ValueError, match="0-255"):
+        encode_packet(0, pairs, -1)
+
+
+def test_encoding_other_mappings_and_buffers(vars_codec):
+    class Mapping(dict):
+        pass
+
+    assert encode_vars(Mapping(K="v")) == b"\x01\x00K\x01\x00v"
+    assert encode_vars({"K": bytearray(b"v")}) == b"\x01\x00K\x01\x00v"
+    assert encode_packet(0, {"K": memoryview(b"v")}) == b"\x00\x06\x00\x00\x01\x00K\x01\x00v"
+
+
+def test_encode_vars_exact_bytes(vars_codec):
     assert encode_vars({"QUERY_STRING": "", "A": b"\x00\xff"}) == (
         b"\x0c\x00QUERY_STRING\x00\x00" b"\x01\x00A\x02\x00\x00\xff"
     )
@@ -131,7 +185,7 @@ def test_encode_vars_exact_bytes():
     assert encode_vars(NGINX_ENVIRON) == NGINX_VARS
 
 
-def test_encode_vars_refuses_bad_input():
+def test_encode_vars_refuses_bad_input(vars_codec):
     with pytest.raises(ValueError, match="empty"):
         encode_vars({"": "x"})
     with pytest.raises(ValueError, match="65535"):

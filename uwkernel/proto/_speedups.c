@@ -1,11 +1,15 @@
 /* Optional C versions of the request path's hottest steps: the wire codecs of uwkernel/proto and the scoreboard's
  * per-request slot writes. The Python code is the reference and the fallback.
  *
- * parse_head(head) and response_head(...): see below. parse_vars(buf, max_vars) decodes a uwsgi vars block (u16le keylen, key, u16le vallen, value ...)
- * into a dict of latin-1 str, exactly as uwkernel.proto.uwsgi.parse_vars does, in one pass. It returns
- * None instead of raising when the block is malformed (a var running past the end, an empty key, more
- * than max_vars distinct vars): the Python side then finds and reports the precise error. Every read is
- * bounds-checked against the buffer's length before it happens.
+ * parse_head(head), response_head(...), slot_begin and slot_end: see below. parse_vars(buf, max_vars, raw) decodes a uwsgi vars block (u16le keylen, key, u16le
+ * vallen, value ...) into a dict, of latin-1 str or (raw) of bytes, exactly as uwkernel.proto.uwsgi.parse_vars_py
+ * does, in one pass. It returns None instead of raising when the block is malformed (a var running past the end,
+ * an empty key, more than max_vars distinct vars): the Python side then finds and reports the precise error.
+ * Every read is bounds-checked against the buffer's length before it happens. encode_vars(mapping, raw,
+ * modifier1, modifier2) is the reverse, as uwkernel.proto.uwsgi.encode_vars_py, for a dict of bytes (and, unless
+ * raw, latin-1 str), preceded by a packet header when modifier1 is not None; it returns None for anything else
+ * (another type, an empty or too long item, a packet over 65535 bytes, a modifier that is not a byte): the Python
+ * side handles or refuses it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -19,10 +23,13 @@ parse_vars(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t max_vars;
     PyObject *environ = NULL;
 
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "parse_vars(buf, max_vars) takes 2 arguments");
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "parse_vars(buf, max_vars, raw) takes 3 arguments");
         return NULL;
     }
+    const int raw = PyObject_IsTrue(args[2]);
+    if (raw < 0)
+        return NULL;
     max_vars = PyLong_AsSsize_t(args[1]);
     if (max_vars == -1 && PyErr_Occurred())
         return NULL;
@@ -47,10 +54,12 @@ parse_vars(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         const Py_ssize_t value = key + key_len + 2;
         if (end - value < value_len)
             goto malformed;
-        PyObject *k = PyUnicode_DecodeLatin1((const char *)p + key, key_len, NULL);
+        PyObject *k = raw ? PyBytes_FromStringAndSize((const char *)p + key, key_len)
+                          : PyUnicode_DecodeLatin1((const char *)p + key, key_len, NULL);
         if (k == NULL)
             goto error;
-        PyObject *v = PyUnicode_DecodeLatin1((const char *)p + value, value_len, NULL);
+        PyObject *v = raw ? PyBytes_FromStringAndSize((const char *)p + value, value_len)
+                          : PyUnicode_DecodeLatin1((const char *)p + value, value_len, NULL);
         if (v == NULL) {
             Py_DECREF(k);
             goto error;
@@ -76,6 +85,102 @@ error:
     Py_XDECREF(environ);
     PyBuffer_Release(&view);
     return NULL;
+}
+
+
+/* The bytes of one key or value for encode_vars: 1 and *data, *len set; 0 for a type it leaves to the Python. */
+static int
+item_bytes(PyObject *item, int raw, const char **data, Py_ssize_t *len)
+{
+    if (PyBytes_Check(item)) {
+        *data = PyBytes_AS_STRING(item);
+        *len = PyBytes_GET_SIZE(item);
+        return 1;
+    }
+    if (raw || !PyUnicode_Check(item))
+        return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(item) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+#endif
+    if (PyUnicode_KIND(item) != PyUnicode_1BYTE_KIND)
+        return 0;
+    *data = (const char *)PyUnicode_1BYTE_DATA(item);
+    *len = PyUnicode_GET_LENGTH(item);
+    return 1;
+}
+
+static PyObject *
+encode_vars(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "encode_vars(mapping, raw, modifier1, modifier2) takes 4 arguments");
+        return NULL;
+    }
+    PyObject *mapping = args[0];
+    const int raw = PyObject_IsTrue(args[1]);
+    if (raw < 0)
+        return NULL;
+    if (!PyDict_Check(mapping))
+        Py_RETURN_NONE;
+    const Py_ssize_t header = args[2] == Py_None ? 0 : 4;
+    long modifier1 = 0, modifier2 = 0;
+    if (header) {
+        if (!PyLong_CheckExact(args[2]) || !PyLong_CheckExact(args[3]))
+            Py_RETURN_NONE;
+        modifier1 = PyLong_AsLong(args[2]);
+        modifier2 = PyLong_AsLong(args[3]);
+        if (PyErr_Occurred()) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        if (modifier1 < 0 || modifier1 > 255 || modifier2 < 0 || modifier2 > 255)
+            Py_RETURN_NONE;
+    }
+
+    /* first pass: check every item and add up the size (nothing here runs Python code: the dict stays as it is) */
+    Py_ssize_t at = 0, size = 0, key_len, value_len;
+    const char *key, *value;
+    PyObject *k, *v;
+    while (PyDict_Next(mapping, &at, &k, &v)) {
+        if (!item_bytes(k, raw, &key, &key_len) || !item_bytes(v, raw, &value, &value_len))
+            Py_RETURN_NONE;
+        if (key_len == 0 || key_len > 0xFFFF || value_len > 0xFFFF)
+            Py_RETURN_NONE;
+        size += 4 + key_len + value_len;
+    }
+    if (header && size > 0xFFFF)
+        Py_RETURN_NONE;
+    PyObject *block = PyBytes_FromStringAndSize(NULL, header + size);
+    if (block == NULL)
+        return NULL;
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(block);
+    const unsigned char *const end = out + header + size;
+    if (header) {
+        *out++ = (unsigned char)modifier1;
+        *out++ = size & 0xFF;
+        *out++ = size >> 8;
+        *out++ = (unsigned char)modifier2;
+    }
+    at = 0;
+    while (PyDict_Next(mapping, &at, &k, &v)) {
+        if (!item_bytes(k, raw, &key, &key_len) || !item_bytes(v, raw, &value, &value_len)
+            || end - out < 4 + key_len + value_len) { /* never: the dict cannot change between the passes */
+            Py_DECREF(block);
+            Py_RETURN_NONE;
+        }
+        *out++ = key_len & 0xFF;
+        *out++ = key_len >> 8;
+        memcpy(out, key, key_len);
+        out += key_len;
+        *out++ = value_len & 0xFF;
+        *out++ = value_len >> 8;
+        memcpy(out, value, value_len);
+        out += value_len;
+    }
+    return block;
 }
 
 
@@ -603,7 +708,10 @@ slot_end(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
 
 static PyMethodDef methods[] = {
     {"parse_vars", (PyCFunction)(void (*)(void))parse_vars, METH_FASTCALL,
-     "parse_vars(buf, max_vars) -> dict of str, or None when the vars block is malformed."},
+     "parse_vars(buf, max_vars, raw) -> dict of str (of bytes if raw), or None when the vars block is malformed."},
+    {"encode_vars", (PyCFunction)(void (*)(void))encode_vars, METH_FASTCALL,
+     "encode_vars(mapping, raw, modifier1, modifier2) -> vars block (a packet if modifier1 is not None), or None: "
+     "left to the Python."},
     {"parse_head", (PyCFunction)parse_head, METH_O,
      "parse_head(head) -> (environ, keep_alive, expect_continue, chunked), or None: not a common clean head."},
     {"response_head", (PyCFunction)(void (*)(void))response_head, METH_FASTCALL,

@@ -7,7 +7,8 @@ follows the packet and is not counted in ``datasize``. RPC (modifier1 173) carri
 ``u16le len, bytes`` repeated. The reply to a WSGI request is raw HTTP, with no uwsgi header.
 
 Parsing takes ``bytes``, ``bytearray`` or ``memoryview``; keys and values come out as latin-1 ``str``
-(the "native strings" PEP 3333 wants), so any byte survives the round trip.
+(the "native strings" PEP 3333 wants), so any byte survives the round trip — or, with ``raw=True``, as
+``bytes`` (the spooler's dicts, which spool files carry in the same encoding).
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ __all__ = [
     "parse_header",
     "parse_vars",
     "encode_vars",
+    "encode_vars_py",
+    "encode_packet",
+    "parse_vars_py",
     "build_packet",
     "encode_array",
     "decode_array",
@@ -34,10 +38,10 @@ HEADER_SIZE = 4
 #: Largest payload a header can describe (datasize is 16 bits).
 MAX_PAYLOAD = 0xFFFF
 
-try:  # the optional C version of parse_vars; it returns None for a malformed block
-    from ._speedups import parse_vars as _parse_vars_c
-except ImportError:  # no compiler at install time: the Python version serves
-    _parse_vars_c = None
+try:  # the optional C vars codec; it returns None for what it leaves to the Python (a malformed block...)
+    from ._speedups import encode_vars as _encode_vars_c, parse_vars as _parse_vars_c
+except ImportError:  # no compiler at install time: the Python versions serve
+    _encode_vars_c = _parse_vars_c = None
 
 _HEADER = struct.Struct("<BHB")
 _LEN = struct.Struct("<H")
@@ -56,8 +60,9 @@ def parse_header(data) -> tuple[int, int, int]:
     return _HEADER.unpack_from(data)
 
 
-def parse_vars(buf, max_vars: int = 64) -> dict[str, str]:
-    """Decode a vars block into a dict of latin-1 ``str``; a repeated key keeps its last value.
+def parse_vars(buf, max_vars: int = 64, raw: bool = False) -> dict:
+    """Decode a vars block into a dict of latin-1 ``str`` (of ``bytes`` when ``raw``); a repeated key keeps
+    its last value.
 
     Raises :class:`ProtocolError` for an empty key, a var running past the end of ``buf``, or more
     than ``max_vars`` distinct vars (uWSGI's ``max-vars``). Empty values are valid (nginx sends
@@ -67,21 +72,21 @@ def parse_vars(buf, max_vars: int = 64) -> dict[str, str]:
     compiler is there) does it in one pass; :func:`parse_vars_py` is the reference and the fallback.
     """
     if _parse_vars_c is None:
-        return parse_vars_py(buf, max_vars)
-    environ = _parse_vars_c(buf, max_vars)
+        return parse_vars_py(buf, max_vars, raw)
+    environ = _parse_vars_c(buf, max_vars, raw)
     if environ is None:
         _check_vars(buf, max_vars)
     return environ
 
 
-def parse_vars_py(buf, max_vars: int = 64) -> dict[str, str]:
+def parse_vars_py(buf, max_vars: int = 64, raw: bool = False) -> dict:
     """:func:`parse_vars` in Python: the reference the C version is tested against, and the fallback."""
     # Decode once; latin-1 maps byte offsets to character offsets, so the str is sliced directly.
     # The loop checks nothing per var: a block that does not end exactly at its end, or has an empty
     # key or too many vars, goes to _check_vars for the precise error.
-    text = str(buf, "latin-1")
+    text = bytes(buf) if raw else str(buf, "latin-1")
     end = len(buf)
-    environ: dict[str, str] = {}
+    environ: dict = {}
     pos = 0
     try:
         while pos < end:
@@ -93,7 +98,7 @@ def parse_vars_py(buf, max_vars: int = 64) -> dict[str, str]:
             environ[name] = text[value:pos]
     except IndexError:
         pos = -1
-    if pos != end or "" in environ or len(environ) > max_vars:
+    if pos != end or text[:0] in environ or len(environ) > max_vars:
         _check_vars(buf, max_vars)
     return environ
 
@@ -124,21 +129,54 @@ def _check_vars(buf, max_vars: int) -> None:
 
 
 def _as_bytes(item: str | bytes, what: str) -> bytes:
-    """``item`` as bytes (a ``str`` is encoded latin-1), refusing one longer than a u16 length allows."""
-    data = item.encode("latin-1") if isinstance(item, str) else bytes(item)
+    """``item`` as bytes (a ``str`` is encoded latin-1), refusing one longer than a u16 length allows, or
+    one that is neither ``str`` nor a bytes-like object (``bytes(5)`` would be five NULs)."""
+    if isinstance(item, str):
+        data = item.encode("latin-1")
+    elif isinstance(item, (bytes, bytearray, memoryview)):
+        data = bytes(item)
+    else:
+        raise TypeError(f"uwsgi {what} must be str or bytes, not {type(item).__name__}")
     if len(data) > MAX_PAYLOAD:
         raise ValueError(f"uwsgi {what} of {len(data)} bytes is longer than {MAX_PAYLOAD}")
     return data
 
 
-def encode_vars(variables: Mapping[str | bytes, str | bytes]) -> bytes:
-    """Encode a mapping as a vars block; keys and values are ``bytes`` or latin-1 ``str``.
+def encode_vars(variables: Mapping[str | bytes, str | bytes], raw: bool = False) -> bytes:
+    """Encode a mapping as a vars block; keys and values are ``bytes`` or latin-1 ``str`` (only ``bytes``
+    when ``raw``: anything else raises ``TypeError``, and nothing is converted).
 
-    Raises ``ValueError`` for an empty key or a key or value over 65535 bytes.
+    Raises ``ValueError`` for an empty key or a key or value over 65535 bytes. The C version
+    (``_speedups``) encodes a dict of ``bytes`` and latin-1 ``str``; :func:`encode_vars_py` the rest.
     """
+    if _encode_vars_c is not None:
+        block = _encode_vars_c(variables, raw, None, 0)
+        if block is not None:
+            return block
+    return encode_vars_py(variables, raw)
+
+
+def encode_packet(modifier1: int, variables: Mapping[str | bytes, str | bytes], modifier2: int = 0,
+                  raw: bool = False) -> bytes:
+    """``build_packet(modifier1, encode_vars(variables, raw), modifier2)``, in one step with the C codec.
+
+    Raises what those two raise: ``ValueError`` for a bad item, a payload over 65535 bytes or a
+    modifier that is not a byte, ``TypeError`` for an item that is not ``bytes`` when ``raw``.
+    """
+    if _encode_vars_c is not None:
+        packet = _encode_vars_c(variables, raw, modifier1, modifier2)
+        if packet is not None:
+            return packet
+    return build_packet(modifier1, encode_vars_py(variables, raw), modifier2)
+
+
+def encode_vars_py(variables: Mapping[str | bytes, str | bytes], raw: bool = False) -> bytes:
+    """:func:`encode_vars` in Python: the reference the C version is tested against, and the fallback."""
     pack = _LEN.pack
     parts = []
     for key, value in variables.items():
+        if raw and not (isinstance(key, bytes) and isinstance(value, bytes)):
+            raise TypeError(f"uwsgi vars must be bytes here, not {type(key).__name__}: {type(value).__name__}")
         k = _as_bytes(key, "key")
         if not k:
             raise ValueError("uwsgi var keys cannot be empty")

@@ -11,6 +11,7 @@ import pytest
 
 import uwkernel_spooler
 from uwkernel.errors import ConfigError
+from uwkernel.proto.uwsgi import build_packet, encode_vars
 from uwkernel_spooler import remote, spoolfile
 from uwkernel_spooler.board import Board
 from uwkernel_spooler.options import Settings
@@ -19,8 +20,7 @@ from uwkernel_spooler.supervise import Supervisor, stats
 
 def _file(path: bytes) -> tuple[dict, bytes]:
     with open(path, "rb") as f:
-        block, body = spoolfile.decode(f.read())
-    return spoolfile.decode_vars(block), body
+        return spoolfile.parse(f.read())
 
 
 def test_spool_writes_a_uwsgi_spool_file(harness, tmp_path):
@@ -90,8 +90,10 @@ def test_spool_errors_are_value_errors(harness, tmp_path):
         h.api.spool({"priority": "../../etc"})
     with pytest.raises(ValueError, match="unix time"):
         h.api.spool({"at": "tomorrow"})
-    with pytest.raises(ValueError, match="64 KiB"):
+    with pytest.raises(ValueError, match="value of 70000 bytes is longer than 65535"):
         h.api.spool({"big": "x" * 70000})
+    with pytest.raises(ValueError, match="payload of 120016 bytes is longer than 65535"):
+        h.api.spool({b"big%d" % i: b"x" * 60000 for i in range(2)})
     os.chmod(tmp_path / "q", 0o500)
     try:
         if os.geteuid() != 0:
@@ -199,7 +201,7 @@ def test_board_slots_and_stats(harness):
     board = h.spooling.board
     board.spawned(1, 4242)
     board.spawned(1, 4343)
-    board.task_started(1, "uwsgi_spoolfile_on_x", time.time(), 0.0)
+    board.task_started(1, b"uwsgi_spoolfile_on_x", time.time(), 0.0)
     assert stats(h.spooling) == [
         {"dir": h.settings.dirs[0], "pid": 0, "tasks": 0, "respawns": 0, "running": 0},
         {"dir": h.settings.dirs[0], "pid": 4343, "tasks": 0, "respawns": 1, "running": 1},
@@ -218,7 +220,7 @@ def test_harakiri_kills_a_spooler_past_its_deadline(harness, monkeypatch):
     monkeypatch.setattr(os, "kill", lambda pid, sig: killed.append((pid, sig)))
     board = h.spooling.board
     board.spawned(0, 999999)
-    board.task_started(0, "uwsgi_spoolfile_on_x", time.time() - 5, time.time() - 4)
+    board.task_started(0, b"uwsgi_spoolfile_on_x", time.time() - 5, time.time() - 4)
     Supervisor(h.spooling).tick()
     assert killed == [(999999, signal.SIGKILL)]
     Supervisor(h.spooling).tick()
@@ -253,18 +255,18 @@ class _Conn:
 def test_remote_spool_request(harness, tmp_path):
     h = harness()
     handler = remote.make_handler(h.api.enqueuer)
-    payload = spoolfile.encode_vars({b"a": b"1", b"priority": b"2"})
+    payload = encode_vars({b"a": b"1", b"priority": b"2"}, raw=True)
     conn = _Conn()
     assert handler(conn, 17, 0, payload, b"") == 4
     assert conn.sent == b"\xff\x00\x00\x01"
     [written] = (tmp_path / "q" / "2").iterdir()
-    assert written.read_bytes() == spoolfile.header(len(payload)) + payload
+    assert written.read_bytes() == build_packet(17, payload)
 
 
 @pytest.mark.parametrize("payload", [
     b"\x05\x00ab",
-    spoolfile.encode_vars({b"spooler": b"/not/mine"}),
-    spoolfile.encode_vars({b"ud_spool_func": b"f", b"args": b"\x80\x04N.", b"kwargs": b"\x80\x04}."}),
+    encode_vars({b"spooler": b"/not/mine"}, raw=True),
+    encode_vars({b"ud_spool_func": b"f", b"args": b"\x80\x04N.", b"kwargs": b"\x80\x04}."}, raw=True),
 ])
 def test_remote_spool_refusals(harness, tmp_path, payload):
     h = harness()

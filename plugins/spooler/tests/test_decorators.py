@@ -128,6 +128,5 @@ def _remaining(root: Path) -> list[bytes]:
     """The decorated function of every task file left in the spool dirs under ``root``."""
     names = []
     for path in root.rglob("uwsgi_spoolfile_on_*"):
-        block, _ = spoolfile.decode(path.read_bytes())
-        names.append(spoolfile.decode_vars(block)[b"ud_spool_func"])
+        names.append(spoolfile.parse(path.read_bytes())[0][b"ud_spool_func"])
     return names

@@ -8,7 +8,7 @@ import socket
 import time
 import urllib.parse
 
-from uwkernel_spooler import spoolfile
+from uwkernel.proto.uwsgi import encode_packet
 
 
 def _spooler_pids(server) -> list[int]:
@@ -123,9 +123,8 @@ def test_a_garbage_file_is_set_aside(instance, tmp_path):
 
 def _remote_spool(port: int, pairs: dict) -> bytes:
     """Send one spool request (modifier1 17) and read the whole answer, until the server closes."""
-    block = spoolfile.encode_vars(pairs)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(spoolfile.header(len(block)) + block)
+        s.sendall(encode_packet(17, pairs, raw=True))
         data = b""
         while chunk := s.recv(16):
             data += chunk

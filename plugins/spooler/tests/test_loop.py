@@ -139,7 +139,7 @@ def test_an_empty_young_file_is_left_to_its_writer(harness, tmp_path):
 def test_a_crash_delays_the_task_more_each_time(harness, tmp_path, capfd):
     h = harness()
     path = h.api.spool(n="killer")
-    name = os.path.basename(path).decode()
+    name = os.path.basename(path)
     board = h.spooling.board
     delays = []
     for dead_pid in (101, 102, 103):
@@ -294,8 +294,8 @@ class _Channel:
         return self.r
 
 
-def test_messages_from_the_master_run_while_waiting_and_between_tasks(harness):
-    h = harness()
+def test_messages_from_the_master_run_while_waiting_and_between_tasks(harness, monkeypatch):
+    h = harness("--spooler-ordered")
     channel = _Channel()
     runs = []
 
@@ -310,9 +310,23 @@ def test_messages_from_the_master_run_while_waiting_and_between_tasks(harness):
     spooler._wait(None)
     assert runs == ["message"]
     h.spooler = spooler
-    h.api.spool(n="1")
-    h.result = lambda task: os.write(channel.w, b"y") and -2
+
+    def task(pairs):
+        runs.append(pairs[b"n"])
+        os.write(channel.w, b"y")
+        return -2
+
+    h.result = task
+    for n in range(3):
+        h.api.spool(n=str(n))
+    monkeypatch.setattr(loop, "MESSAGES_EVERY", 3600.0)  # looked for once in the scan: before its first task
     h.scan()
-    assert runs == ["message", "message"]
+    assert runs == ["message", b"0", b"1", b"2"]
+    monkeypatch.setattr(loop, "MESSAGES_EVERY", 0.0)  # looked for before every task
+    spooler._poll_at = 0.0
+    for n in range(3):
+        h.api.spool(n=str(n))
+    h.scan()
+    assert runs == ["message", b"0", b"1", b"2", "message", b"0", "message", b"1", "message", b"2"]
     os.close(channel.r)
     os.close(channel.w)

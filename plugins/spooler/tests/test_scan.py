@@ -56,11 +56,11 @@ def test_tasks_priorities_first_then_version_order(tmp_path):
     _touch(tmp_path / "10" / "uwsgi_spoolfile_on_h_1_1_0_1_1")
     _touch(tmp_path / "2" / "uwsgi_spoolfile_on_h_1_5_0_1_1")
     _touch(tmp_path / "2" / "uwsgi_spoolfile_on_h_1_30_0_1_1")
-    found = [os.path.relpath(p, tmp_path) for p in scan.tasks(str(tmp_path), ordered=True)]
+    found = [os.path.relpath(os.fsdecode(p), tmp_path) for p in scan.tasks(str(tmp_path), ordered=True)]
     assert found == ["2/uwsgi_spoolfile_on_h_1_5_0_1_1", "2/uwsgi_spoolfile_on_h_1_30_0_1_1",
                      "10/uwsgi_spoolfile_on_h_1_1_0_1_1", "uwsgi_spoolfile_on_h_1_2_0_1_1",
                      "uwsgi_spoolfile_on_h_1_9_0_1_1", "uwsgi_spoolfile_on_h_1_10_0_1_1"]
-    unordered = [os.path.relpath(p, tmp_path) for p in scan.tasks(str(tmp_path), ordered=False)]
+    unordered = [os.path.relpath(os.fsdecode(p), tmp_path) for p in scan.tasks(str(tmp_path), ordered=False)]
     assert unordered[:3] == found[:3] and sorted(unordered[3:]) == sorted(found[3:])
 
 
@@ -71,7 +71,10 @@ def test_only_task_files_are_tasks(tmp_path):
     _touch(tmp_path / "notes.txt")
     _touch(tmp_path / "high" / "uwsgi_spoolfile_on_not_a_priority")
     os.symlink(tmp_path / "high", tmp_path / "7")
-    assert list(scan.tasks(str(tmp_path), ordered=False)) == [f"{tmp_path}/uwsgi_spoolfile_on_ok"]
+    assert list(scan.tasks(str(tmp_path), ordered=False)) == [f"{tmp_path}/uwsgi_spoolfile_on_ok".encode()]
+    _touch(tmp_path / "3" / "uwsgi_spoolfile_on_in_a_priority")
+    assert list(scan.tasks(os.fsencode(tmp_path), ordered=False)) == [
+        f"{tmp_path}/3/uwsgi_spoolfile_on_in_a_priority".encode(), f"{tmp_path}/uwsgi_spoolfile_on_ok".encode()]
     assert (tmp_path / ".uwsgi_spoolfile_on_being_written").exists()
 
 

@@ -11,6 +11,7 @@ import time
 import pytest
 from hypothesis import given, strategies as st
 
+from uwkernel.proto.uwsgi import encode_packet
 from uwkernel_spooler import spoolfile
 from uwkernel_spooler.spoolfile import SpoolFileError
 
@@ -19,58 +20,46 @@ UWSGI_FILE = b"\x11\x0d\x00\x00" + b"\x01\x00a\x01\x001" + b"\x02\x00at\x01\x000
 
 
 def test_decodes_a_file_written_by_uwsgi():
-    block, body = spoolfile.decode(UWSGI_FILE)
-    assert spoolfile.decode_vars(block) == {b"a": b"1", b"at": b"0"}
-    assert body == b"BODY"
+    assert spoolfile.parse(UWSGI_FILE) == ({b"a": b"1", b"at": b"0"}, b"BODY")
 
 
 def test_encodes_what_uwsgi_writes():
-    block = spoolfile.encode_vars({b"a": b"1", b"at": b"0"})
-    assert spoolfile.header(len(block)) + block + b"BODY" == UWSGI_FILE
+    assert encode_packet(spoolfile.MODIFIER1, {b"a": b"1", b"at": b"0"}, raw=True) + b"BODY" == UWSGI_FILE
 
 
 @given(st.dictionaries(st.binary(min_size=1, max_size=300), st.binary(max_size=300), max_size=20),
        st.binary(max_size=2000))
 def test_round_trip(pairs, body):
-    block = spoolfile.encode_vars(pairs)
-    decoded_block, decoded_body = spoolfile.decode(spoolfile.header(len(block)) + block + body)
-    assert spoolfile.decode_vars(decoded_block) == pairs
-    assert decoded_body == body
+    assert spoolfile.parse(encode_packet(spoolfile.MODIFIER1, pairs, raw=True) + body) == (pairs, body)
 
 
 @given(st.binary(max_size=200))
 def test_garbage_raises_only_spoolfileerror(data):
     try:
-        block, _ = spoolfile.decode(data)
-        spoolfile.decode_vars(block)
+        pairs, body = spoolfile.parse(data)
     except SpoolFileError:
-        pass
+        return
+    assert all(type(k) is bytes and k and type(v) is bytes for k, v in pairs.items()) and type(body) is bytes
 
 
 @pytest.mark.parametrize("data, message", [
     (b"", "shorter than a header"),
     (b"\x11\x00", "shorter than a header"),
     (b"\x00\x00\x00\x00", "modifier1 0"),
-    (b"\x11\x10\x00\x00\x01\x00a", "truncated"),
+    (b"\x11\x10\x00\x00\x01\x00a", "truncated: the dict is 16 bytes, 3 present"),
+    (b"\x11\x05\x00\x00\x00\x00\x01\x00x", "empty uwsgi var key"),
+    (b"\x11\x04\x00\x00\x05\x00abBODY", "truncated uwsgi var"),
+    (b"\x11\x05\x00\x00\x01\x00a\x09\x00xBODY", "truncated uwsgi var"),
+    (b"\x11\x01\x00\x00\x01", "truncated uwsgi var"),
 ])
 def test_invalid_files(data, message):
     with pytest.raises(SpoolFileError, match=message):
-        spoolfile.decode(data)
+        spoolfile.parse(data)
 
 
-@pytest.mark.parametrize("block", [b"\x00\x00\x01\x00x", b"\x05\x00ab", b"\x01\x00a\x09\x00x", b"\x01"])
-def test_invalid_dicts(block):
-    with pytest.raises(SpoolFileError):
-        spoolfile.decode_vars(block)
-
-
-def test_limits():
-    with pytest.raises(ValueError, match="64 KiB"):
-        spoolfile.encode_vars({b"k": b"x" * 65536})
-    with pytest.raises(ValueError, match="empty"):
-        spoolfile.encode_vars({b"": b"x"})
-    with pytest.raises(ValueError, match="at most 65535"):
-        spoolfile.header(65536)
+def test_a_dict_has_no_item_count_limit():
+    pairs = {b"%d" % i: b"" for i in range(8_000)}  # 8,000 items in 60,890 bytes
+    assert spoolfile.parse(encode_packet(spoolfile.MODIFIER1, pairs, raw=True)) == (pairs, b"")
 
 
 BIG = b"\x11\x00\x00\x00" + b"b" * spoolfile.IN_PLACE_MAX  # over a page: never written in place
@@ -87,8 +76,8 @@ def write_mode(request, monkeypatch):
 
 
 def test_write_is_atomic_and_private(tmp_path, write_mode):
-    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_h_1_1_1_1_1", write_mode)
-    assert path == f"{tmp_path}/uwsgi_spoolfile_on_h_1_1_1_1_1"
+    path = f"{tmp_path}/uwsgi_spoolfile_on_h_1_1_1_1_1"
+    spoolfile.write(path.encode(), write_mode)
     assert os.listdir(tmp_path) == ["uwsgi_spoolfile_on_h_1_1_1_1_1"]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with open(path, "rb") as f:
@@ -108,7 +97,8 @@ def test_a_task_with_at_gets_its_mtime_before_it_is_visible(tmp_path, monkeypatc
 
     monkeypatch.setattr(os, "utime", utime)
     at = int(time.time()) + 3600
-    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_at", data, at)
+    path = f"{tmp_path}/uwsgi_spoolfile_on_at"
+    spoolfile.write(path, data, at)
     assert seen == [[] if unnamed else [".uwsgi_spoolfile_on_at"]]
     assert os.stat(path).st_mtime == at and open(path, "rb").read() == data
 
@@ -124,7 +114,7 @@ def test_a_small_task_is_written_in_place_by_one_write(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "write", write)
     data = b"\x11\x00\x00\x00" + b"x" * (spoolfile.IN_PLACE_MAX - 4)
-    spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_p", data)
+    spoolfile.write(f"{tmp_path}/uwsgi_spoolfile_on_p", data)
     assert calls == [(data, ["uwsgi_spoolfile_on_p"])]
 
 
@@ -134,7 +124,7 @@ def test_write_never_leaves_a_half_task(tmp_path, monkeypatch, write_mode):
 
     monkeypatch.setattr(os, "write", broken_write)
     with pytest.raises(OSError):
-        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_x", write_mode)
+        spoolfile.write(f"{tmp_path}/uwsgi_spoolfile_on_x", write_mode)
     assert os.listdir(tmp_path) == []
 
 
@@ -142,7 +132,7 @@ def test_a_short_write_in_place_leaves_nothing(tmp_path, monkeypatch):
     real_write = os.write
     monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:3]))
     with pytest.raises(OSError, match="3 of 8 bytes"):
-        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_x", b"\x11\x00\x00\x00body")
+        spoolfile.write(f"{tmp_path}/uwsgi_spoolfile_on_x", b"\x11\x00\x00\x00body")
     assert os.listdir(tmp_path) == []
 
 
@@ -156,15 +146,16 @@ def test_write_falls_back_to_rename_without_o_tmpfile(tmp_path, monkeypatch):
 
     monkeypatch.setattr(spoolfile, "_unnamed_files", True)
     monkeypatch.setattr(os, "open", no_tmpfile)
-    path = spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_y", BIG)
+    path = f"{tmp_path}/uwsgi_spoolfile_on_y"
+    spoolfile.write(path.encode(), BIG)
     assert os.listdir(tmp_path) == ["uwsgi_spoolfile_on_y"] and not spoolfile._unnamed_files
     assert open(path, "rb").read() == BIG
 
 
 def test_a_write_never_replaces_a_task(tmp_path, write_mode):
-    spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_z", b"first")
+    spoolfile.write(f"{tmp_path}/uwsgi_spoolfile_on_z", b"first")
     with pytest.raises(FileExistsError):
-        spoolfile.write(str(tmp_path), "uwsgi_spoolfile_on_z", write_mode)
+        spoolfile.write(f"{tmp_path}/uwsgi_spoolfile_on_z", write_mode)
     assert (tmp_path / "uwsgi_spoolfile_on_z").read_bytes() == b"first"
 
 
@@ -229,7 +220,7 @@ def test_claim_skips_a_file_removed_while_we_waited(tmp_path):
 def test_set_aside(tmp_path):
     path = _write(tmp_path, data=b"garbage")
     task = spoolfile.claim(path)
-    assert task.set_aside() == path + ".bad"
+    assert task.set_aside() == path.encode() + b".bad"
     assert os.listdir(tmp_path) == ["uwsgi_spoolfile_on_t.bad"]
 
 

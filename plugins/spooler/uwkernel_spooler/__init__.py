@@ -14,25 +14,29 @@
 
 Modules: ``spoolfile`` (the file format, atomic writes, claiming), ``scan`` (which files, in which
 order), ``board`` (shared memory), ``context`` (one instance's spooling), ``enqueue`` (writing a
-task), ``api``, ``loop`` (the spooler process), ``remote``, ``supervise`` (the master's part).
+task), ``api``, ``loop`` (the spooler process), ``remote``, ``supervise`` (the master's part). Only
+``options`` is imported with the plugin: the others when a spool dir is configured (or a spool
+request arrives), so an instance without a spooler does not pay for them at start-up.
 """
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from uwkernel import hookimpl
 from uwkernel.types import ModuleName, Option, ProcessSpec, RequestHandler, StatsFragment
 
-from . import loop, remote, supervise
-from .api import SpoolerAPI
-from .context import Spooling
-from .enqueue import Enqueuer
 from .options import OPTIONS, Settings
+
+if TYPE_CHECKING:
+    from .api import SpoolerAPI
+    from .context import Spooling
+    from .supervise import Supervisor
 
 #: This instance's spooling, made by ``uwkernel_configure`` before anything forks (None: no spool dir).
 _spooling: Spooling | None = None
 _api: SpoolerAPI | None = None
-_supervisor: supervise.Supervisor | None = None
+_supervisor: Supervisor | None = None
 
 
 @hookimpl
@@ -47,9 +51,12 @@ def uwkernel_configure(config) -> None:
     global _spooling, _api, _supervisor
     settings = Settings.from_config(config)
     if settings.all_dirs:
+        from .api import SpoolerAPI
+        from .context import Spooling
+        from .supervise import Supervisor
         _spooling = Spooling(settings)
         _api = SpoolerAPI(_spooling)
-        _supervisor = supervise.Supervisor(_spooling)
+        _supervisor = Supervisor(_spooling)
     else:
         _spooling = _api = _supervisor = None
 
@@ -59,6 +66,7 @@ def uwkernel_add_processes(config) -> list[ProcessSpec]:
     """One "uWSGI spooler" process per spool dir and ``spooler-processes``."""
     if _spooling is None:
         return []
+    from . import loop, supervise
     return [ProcessSpec(f"spooler {_spooling.dir_of(slot)} #{slot % _spooling.settings.processes + 1}",
                         "uWSGI spooler", functools.partial(loop.run, _spooling, slot),
                         harakiri=functools.partial(supervise.signal_harakiri, _spooling, slot))
@@ -78,7 +86,11 @@ def uwkernel_add_request_handlers() -> list[RequestHandler]:
 
 
 def _make_remote_handler(config):
-    return remote.make_handler(Enqueuer(_spooling) if _spooling is not None else None)
+    from . import remote
+    if _spooling is None:
+        return remote.make_handler(None)
+    from .enqueue import Enqueuer
+    return remote.make_handler(Enqueuer(_spooling))
 
 
 @hookimpl
@@ -91,4 +103,7 @@ def uwkernel_master_tick(master) -> None:
 @hookimpl
 def uwkernel_stats(master) -> list[StatsFragment]:
     """The ``spoolers`` section of the stats JSON."""
-    return [StatsFragment("spoolers", supervise.stats(_spooling))] if _spooling is not None else []
+    if _spooling is None:
+        return []
+    from .supervise import stats
+    return [StatsFragment("spoolers", stats(_spooling))]

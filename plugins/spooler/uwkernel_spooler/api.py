@@ -16,9 +16,9 @@ finds it.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
+from uwkernel.proto.uwsgi import encode_packet
 from uwkernel.types import ModuleName
 
 from . import scan, spoolfile
@@ -26,8 +26,6 @@ from .context import Spooling
 from .enqueue import Enqueuer
 
 SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE = -2, -1, 0
-#: How ``os.fsencode`` encodes paths (called directly: a task's path is encoded at every spool and run).
-_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
 def to_bytes(value: Any) -> bytes:
@@ -41,10 +39,11 @@ def to_bytes(value: Any) -> bytes:
     return str(value).encode("utf-8", "surrogateescape")
 
 
-def task_dict(name: str, pairs: dict[bytes, bytes], body: bytes) -> dict:
-    """The dict the spooler callable and ``spooler_get_task`` give: the pairs, the task's name, the body."""
-    task: dict = dict(pairs)
-    task["spooler_task_name"] = name.encode(_FS_ENCODING, _FS_ERRORS)
+def task_dict(name: bytes, pairs: dict[bytes, bytes], body: bytes) -> dict:
+    """The dict the spooler callable and ``spooler_get_task`` give: ``pairs`` (a fresh dict, completed in
+    place) with the task's name and its body."""
+    task: dict = pairs  # str keys beside the bytes ones
+    task["spooler_task_name"] = name
     if body:
         task["body"] = body
     return task
@@ -65,33 +64,28 @@ class SpoolerAPI:
             given = {**args[0], **kwargs} if kwargs else args[0]
         else:
             given = kwargs
-        pairs: dict = given
-        block = None
+        pairs, data = given, None
         if b"body" not in given and "body" not in given:
             try:  # nearly every task: bytes only, encoded as it is (the caller's dict is not copied)
-                block = spoolfile.encode_vars(given)
+                data = encode_packet(spoolfile.MODIFIER1, given, raw=True)
             except TypeError:  # a str or another type somewhere: converted first
                 pass
-        if block is None:
+        if data is None:
             pairs = {}
             for key, value in given.items():
-                if key.__class__ is not bytes:
-                    key = to_bytes(key)
-                pairs[key] = value if value.__class__ is bytes else to_bytes(value)
-            body = pairs.pop(b"body") if b"body" in pairs else b""
-            block = spoolfile.encode_vars(pairs)
-        else:
-            body = b""
+                pairs[key if key.__class__ is bytes else to_bytes(key)] = \
+                    value if value.__class__ is bytes else to_bytes(value)
+            body = pairs.pop(b"body", b"")
+            data = encode_packet(spoolfile.MODIFIER1, pairs, raw=True) + body
         try:
-            path = self.enqueuer.enqueue(pairs, block, body)
+            return self.enqueuer.enqueue(pairs, data)
         except OSError as exc:
             raise ValueError(f"unable to spool job: {exc.strerror or exc}") from None
-        return path.encode(_FS_ENCODING, _FS_ERRORS)
 
     def spooler_jobs(self) -> list[bytes]:
         """Paths (bytes) of the tasks waiting in the first spool dir and its priority subdirectories."""
         dirs = self.spooling.settings.all_dirs
-        return [os.fsencode(path) for path in scan.tasks(dirs[0], ordered=False)] if dirs else []
+        return list(scan.tasks(dirs[0], ordered=False)) if dirs else []
 
     def spooler_pid(self) -> int:
         """The pid of the first spooler process (0 when there is none)."""
@@ -117,15 +111,15 @@ class SpoolerAPI:
         this spooler process is running is no "running" task for it, as in uWSGI; ``spooler_task_name``
         in the result is ``path`` as given.
         """
-        path = os.fsdecode(path)
+        path = os.fsencode(path)
         running = self.spooling.running
-        if running is not None and os.path.abspath(path) == running[0]:
-            return task_dict(path, running[1], running[2])
-        found = spoolfile.read(path)
-        if found is None:
-            return None
-        pairs, body = found
-        return task_dict(path, pairs, body)
+        if running is not None and os.path.abspath(path) == running.path:
+            found = spoolfile.parse(running.data)
+        else:
+            found = spoolfile.read(path)
+            if found is None:
+                return None
+        return task_dict(path, *found)
 
     def i_am_the_spooler(self) -> bool | None:
         """True in a spooler process, None elsewhere (as uWSGI)."""

@@ -1,11 +1,12 @@
 """The spoolers' shared memory: an anonymous shared mmap made before the master and workers fork.
 
-It holds the frequency set by ``uwsgi.set_spooler_frequency`` and one slot per spooler process:
+It holds the frequency set by ``uwsgi.set_spooler_frequency``, one ``busy`` byte per spooler process
+(1 while the spooler is sure to scan again before it waits: it ran a task since its last empty scan;
+writers only wake, with SIGUSR1, spoolers that are not busy: the bytes of a dir's spoolers sit side by
+side, so a writer checks them all with one comparison), and one slot per spooler process:
 
 * ``pid``, ``spawns`` (so respawns = spawns - 1) and ``tasks`` (tasks run by the current process),
   written by the spooler;
-* ``busy``: 1 while the spooler is sure to scan again before it waits (it ran a task since its last
-  empty scan), so writers only wake (SIGUSR1) spoolers that are not busy;
 * ``started``, ``deadline`` and ``task``: the task running now (0, 0, empty between tasks). The
   master enforces ``spooler-harakiri`` from ``deadline``; a new spooler finding ``started`` set
   knows its predecessor died in the middle of ``task``;
@@ -22,17 +23,13 @@ from dataclasses import dataclass
 
 NAME_SIZE = 512
 _FREQUENCY = struct.Struct("<q")
-_SLOT = struct.Struct(f"<qqqqddq{NAME_SIZE}s{NAME_SIZE}s")
-_PID_BUSY = struct.Struct("<q16xq")  # pid, (spawns, tasks), busy
-_NAME = struct.Struct(f"{NAME_SIZE}s")
-_FINISHED = struct.Struct("<qqdd")  # tasks, busy, started, deadline
-_STARTED = struct.Struct("<dd")  # started, deadline
-_INT = struct.Struct("<q")
+# pid, spawns, tasks, started, deadline, task, crashes, crash_task
+_SLOT = struct.Struct(f"<qqqdd{NAME_SIZE}sq{NAME_SIZE}s")
+_FINISHED = struct.Struct("<qdd")  # tasks, started, deadline
+_STARTED = struct.Struct(f"<dd{NAME_SIZE}s")  # started, deadline, task
 _FLOAT = struct.Struct("<d")
 _OFF_TASKS = 16
-_OFF_BUSY = 24
-_OFF_STARTED = 32
-_OFF_TASK = 56
+_OFF_STARTED = 24
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,16 @@ class Board:
 
     def __init__(self, slots: int):
         self.slots = slots
-        self._map = mmap.mmap(-1, _FREQUENCY.size + slots * _SLOT.size)
+        #: Where the busy bytes start, and the slots (8-byte aligned).
+        self._busy_at = _FREQUENCY.size
+        first = self._busy_at + (slots + 7) // 8 * 8
+        self._map = mmap.mmap(-1, first + slots * _SLOT.size)
+        self._offsets = tuple(first + slot * _SLOT.size for slot in range(slots))
 
     def _offset(self, slot: int) -> int:
-        if not 0 <= slot < self.slots:
+        if slot < 0:
             raise IndexError(f"no spooler slot {slot}")
-        return _FREQUENCY.size + slot * _SLOT.size
+        return self._offsets[slot]
 
     # -- frequency ----------------------------------------------------------------------------------
 
@@ -82,28 +83,28 @@ class Board:
 
     def read(self, slot: int) -> SlotView:
         """A snapshot of ``slot``."""
-        pid, spawns, tasks, busy, started, deadline, crashes, task, crash = _SLOT.unpack_from(
-            self._map, self._offset(slot))
+        pid, spawns, tasks, started, deadline, task, crashes, crash = _SLOT.unpack_from(self._map, self._offset(slot))
+        busy = self._map[self._busy_at + slot]
         return SlotView(pid, spawns, tasks, busy, started, deadline, crashes, _text(task), _text(crash))
 
     def waker(self, slots: range):
         """A function returning the pids of the spoolers of ``slots`` (consecutive) that wait for work.
 
-        Waiting means started and not busy; the function reads every slot in one unpack.
+        Waiting means started and not busy; while all are busy (a dir being drained), the function
+        compares their busy bytes and returns ``()``.
         """
         if not slots:
             return tuple
-        gap = _SLOT.size - _PID_BUSY.size
-        many = struct.Struct("<" + f"{_PID_BUSY.format[1:]}{gap}x" * len(slots))
-        unpack, area, offset = many.unpack_from, self._map, self._offset(slots[0])
+        area, start, end = self._map, self._busy_at + slots[0], self._busy_at + slots[-1] + 1
+        all_busy = b"\1" * len(slots)
         self._offset(slots[-1])  # every slot exists
-        pids = range(0, 2 * len(slots), 2)
+        pids, first = struct.Struct("<" + f"q{_SLOT.size - 8}x" * len(slots)).unpack_from, self._offset(slots[0])
 
         def waiting() -> list[int] | tuple:
-            values = unpack(area, offset)  # pid, busy, pid, busy, ...
-            if 0 not in values[1::2]:
+            busy = area[start:end]
+            if busy == all_busy:
                 return ()
-            return [values[i] for i in pids if values[i] and not values[i + 1]]
+            return [pid for pid, busy in zip(pids(area, first), busy) if pid and not busy]
 
         return waiting
 
@@ -113,30 +114,29 @@ class Board:
         """A new spooler took ``slot``: count the spawn, reset it; return what its predecessor left."""
         before = self.read(slot)
         name = before.crash_task.encode("utf-8", "surrogateescape")
-        _SLOT.pack_into(self._map, self._offset(slot), pid, before.spawns + 1, 0, 0, 0.0, 0.0,
-                        before.crashes, b"", name)
+        self.set_busy(slot, False)
+        _SLOT.pack_into(self._map, self._offset(slot), pid, before.spawns + 1, 0, 0.0, 0.0, b"", before.crashes, name)
         return before
 
     def set_crash(self, slot: int, task: str, crashes: int) -> None:
         """Remember that ``task`` was running when this slot's spooler died, ``crashes`` times in a row."""
         view = self.read(slot)
-        _SLOT.pack_into(self._map, self._offset(slot), view.pid, view.spawns, view.tasks, view.busy,
-                        view.started, view.deadline, crashes, view.task.encode("utf-8", "surrogateescape"),
+        _SLOT.pack_into(self._map, self._offset(slot), view.pid, view.spawns, view.tasks, view.started,
+                        view.deadline, view.task.encode("utf-8", "surrogateescape"), crashes,
                         task.encode("utf-8", "surrogateescape"))
 
     def set_busy(self, slot: int, busy: bool) -> None:
         """Mark the spooler busy (it will scan again before waiting) or not (writers must wake it)."""
-        _INT.pack_into(self._map, self._offset(slot) + _OFF_BUSY, int(busy))
+        self._offset(slot)  # IndexError for no such slot
+        self._map[self._busy_at + slot] = 1 if busy else 0
 
-    def task_started(self, slot: int, task: str, started: float, deadline: float) -> None:
-        """Record the task now running (``deadline`` 0: no spooler-harakiri)."""
-        offset = self._offset(slot)
-        _NAME.pack_into(self._map, offset + _OFF_TASK, task.encode("utf-8", "surrogateescape"))
-        _STARTED.pack_into(self._map, offset + _OFF_STARTED, started, deadline)
+    def task_started(self, slot: int, task: bytes, started: float, deadline: float) -> None:
+        """Record the task now running: its path in the spool dir (``deadline`` 0: no spooler-harakiri)."""
+        _STARTED.pack_into(self._map, self._offsets[slot] + _OFF_STARTED, started, deadline, task)
 
     def task_finished(self, slot: int, tasks: int) -> None:
-        """No task is running any more (the spooler stays busy); ``tasks`` have been run by this spooler."""
-        _FINISHED.pack_into(self._map, self._offset(slot) + _OFF_TASKS, tasks, 1, 0.0, 0.0)
+        """No task is running any more; ``tasks`` have been run by this spooler."""
+        _FINISHED.pack_into(self._map, self._offsets[slot] + _OFF_TASKS, tasks, 0.0, 0.0)
 
     def clear_deadline(self, slot: int) -> None:
         """Forget the running task's deadline (the master does it once it killed the spooler)."""

@@ -21,8 +21,8 @@ class Spooling:
         self.hostname = socket.gethostname()
         #: The slot of this process when it is a spooler (set after fork), else None.
         self.current_slot: int | None = None
-        #: The task this spooler process is running: (path, dict, body), else None.
-        self.running: tuple[str, dict[bytes, bytes], bytes] | None = None
+        #: The task (a :class:`~.spoolfile.Task`) this spooler process is running, else None.
+        self.running = None
 
     def dir_of(self, slot: int) -> str:
         """The spool dir spooler slot ``slot`` serves."""

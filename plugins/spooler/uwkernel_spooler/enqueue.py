@@ -20,6 +20,8 @@ from .context import Spooling
 
 #: The keys the spooler itself reads: where the task goes and when it runs.
 _CONTROL_KEYS = frozenset((b"spooler", b"priority", b"at"))
+_PREFIX = os.fsencode(spoolfile.PREFIX)
+_getrandbits = random.getrandbits  # the random module reseeds itself in every child after a fork
 #: This process's pid, for spool file names (refreshed in every child after a fork).
 _pid = os.getpid()
 
@@ -40,45 +42,52 @@ class Enqueuer:
         self.dirs = spooling.settings.all_dirs
         self.quiet = spooling.settings.quiet
         self._counter = itertools.count(1)
-        self._prefix = f"{spoolfile.PREFIX}{spooling.hostname}_"
-        #: (pid, ``_prefix`` + pid + "_"): the start of every name this process writes.
-        self._stem_of = (0, "")
+        self._host = os.fsencode(spooling.hostname)
+        #: The pid :attr:`_stems` were made for.
+        self._pid = 0
+        #: dir -> ``DIR/uwsgi_spoolfile_on_<host>_<pid>_`` (bytes): the start of every path this process writes.
+        self._stems: dict[str, bytes] = {}
         self._wakers = {d: spooling.board.waker(spooling.slots_of(d)) for d in self.dirs}
 
-    def enqueue(self, pairs: dict[bytes, bytes], block: bytes, body: bytes = b"") -> str:
-        """Write the task whose dict is ``pairs`` (encoded as ``block``) and ``body``; return its path.
+    def enqueue(self, pairs: dict[bytes, bytes], data: bytes) -> bytes:
+        """Write the spool file ``data`` (the task whose dict is ``pairs``, with its body); return its path.
 
-        Raises ``ValueError`` for an unknown ``spooler``, a ``priority`` that is not a number, an
-        ``at`` that is not a time or a dict over 64 KiB, and ``OSError`` when the file cannot be written.
+        Raises ``ValueError`` for an unknown ``spooler``, a ``priority`` that is not a number or an
+        ``at`` that is not a time, and ``OSError`` when the file cannot be written.
         """
+        if self._pid != _pid:
+            self._pid = _pid
+            self._stems = {}
         if self.dirs and _CONTROL_KEYS.isdisjoint(pairs):  # nearly every task: the first dir, now
             target = directory = self.dirs[0]
             at = 0
         else:
             target, directory, at = self._placement(pairs)
-        pid, stem = self._stem_of
-        if pid != _pid:
-            self._stem_of = pid, stem = _pid, f"{self._prefix}{_pid}_"
-        sec, nsec = divmod(time.time_ns(), 1_000_000_000)
-        name = f"{stem}{next(self._counter)}_{random.getrandbits(31)}_{sec}_{nsec // 1000}"
-        data = spoolfile.header(len(block)) + block
-        if body:
-            data += body
+        stem = self._stems.get(target) or self._stem(target)
+        now = time.time_ns()
+        path = b"%s%d_%d_%d_%d" % (stem, next(self._counter), _getrandbits(31), now // 1_000_000_000,
+                                   now // 1000 % 1_000_000)
         try:
-            path = spoolfile.write(target, name, data, at)
+            spoolfile.write(path, data, at)
         except FileNotFoundError:
             if target == directory:
                 raise
             _make_dir(target)
-            path = spoolfile.write(target, name, data, at)
+            spoolfile.write(path, data, at)
         if not self.quiet:
-            log.log(f"[spooler] written {len(data)} bytes to file {path}")
+            log.log(f"[spooler] written {len(data)} bytes to file {os.fsdecode(path)}")
         for waiting in self._wakers[directory]():
             try:
                 os.kill(waiting, signal.SIGUSR1)  # wake the spoolers of the dir that wait for work
             except ProcessLookupError:
                 pass
         return path
+
+    def _stem(self, target: str) -> bytes:
+        """``TARGET/uwsgi_spoolfile_on_<host>_<pid>_``, made once per dir and process."""
+        stem = b"%s/%s%s_%d_" % (os.fsencode(target), _PREFIX, self._host, self._pid)
+        self._stems[target] = stem
+        return stem
 
     def _placement(self, pairs: dict[bytes, bytes]) -> tuple[str, str, int]:
         """``(dir to write in, spool dir, at)`` from the task's ``spooler``, ``priority`` and ``at``."""

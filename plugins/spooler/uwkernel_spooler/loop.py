@@ -6,7 +6,8 @@ arrived meanwhile), and such a scan stops at the first task found gone, since an
 dir is then ahead of its listing (the rest of it is mostly gone too: a fresh listing is cheaper than
 trying each name). Otherwise the spooler waits for a SIGUSR1 (sent by whoever writes a task for its
 dir), a stop, the next ``at`` due, or ``spooler-frequency`` seconds. Messages from the master (uWSGI
-signals for the spooler) are run while it waits and between tasks.
+signals for the spooler) are run while it waits and between tasks (looked for at most every
+:data:`MESSAGES_EVERY` seconds then; uWSGI runs them between scans only).
 
 Writers wake only spoolers that are not *busy*: a spooler becomes busy at the first task it runs,
 and stops being busy only after a whole scan found nothing to run, followed by one more scan (so a
@@ -44,6 +45,8 @@ from .context import Spooling
 EXIT_RECYCLE = 30
 #: The longest delay given to a task that keeps killing its spooler, in seconds.
 MAX_CRASH_DELAY = 600
+#: How often (seconds) a spooler running task after task looks for the master's messages.
+MESSAGES_EVERY = 0.01
 
 
 def run(spooling: Spooling, slot: int, process) -> int:
@@ -62,6 +65,9 @@ class Spooler:
         self.slot = slot
         self.process = process
         self.dir = spooling.dir_of(slot)
+        self._dir_path = os.fsencode(self.dir)
+        #: Where a task's name in the spool dir starts in its path.
+        self._name_at = len(self._dir_path) + 1
         #: The spool dir, to fchdir to before each of its tasks (cheaper than a chdir by path).
         self._dir_fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.pid = os.getpid()
@@ -69,11 +75,13 @@ class Spooler:
         self.tasks = 0
         #: Tasks to leave alone until the given time (retried, ignored): path -> time.
         self.deferred: dict[str, float] = {}
-        #: The master's channel to this process (signals for the spooler): polled between tasks.
+        #: The master's channel to this process (signals for the spooler): also polled between tasks.
         self.channel = getattr(process, "channel", None)
         self._messages = select.poll()
         if self.channel is not None:
             self._messages.register(self.channel.fileno(), select.POLLIN)
+        #: When a busy spooler next looks for the master's messages.
+        self._poll_at = 0.0
         #: Whether the board says this spooler is busy (writers then do not wake it).
         self.busy = False
         #: Where in an unordered listing this process starts (several spoolers per dir).
@@ -137,26 +145,32 @@ class Spooler:
         now = time.time()
         if self.deferred:
             self.deferred = {path: when for path, when in self.deferred.items() if when > now}
+        deferred = self.deferred
+        process = self.process
+        max_tasks = self.settings.max_tasks
         due = None
         ran = False
-        for path in scan.tasks(self.dir, self.settings.ordered, self.rotation):
-            if self.process.stopping:
+        for path in scan.tasks(self._dir_path, self.settings.ordered, self.rotation):
+            if process.stopping:
                 break
-            if path in self.deferred:
+            now = time.time()
+            if self.channel is not None and not self._poll_at - MESSAGES_EVERY < now < self._poll_at:
+                self._poll_at = now + MESSAGES_EVERY  # (also after the clock went back)
+                if self._messages.poll(0):
+                    process.dispatch_messages()
+            if deferred and path in deferred:
                 continue
             task = spoolfile.claim(path)
             if not task:
                 if task is False and ran:  # another spooler of the dir is ahead of this listing:
                     break  # list again now (a scan that ran a task is followed by another at once)
                 continue
-            now = time.time()
-            if task.mtime > now:
+            if task.stat.st_mtime > now:
                 task.release()
-                due = min(due or task.mtime, task.mtime)
+                due = min(due or task.stat.st_mtime, task.stat.st_mtime)
                 continue
             try:
-                block, body = spoolfile.decode(task.data)
-                pairs = spoolfile.decode_vars(block)
+                pairs, body = spoolfile.parse(task.data)
             except spoolfile.SpoolFileError as exc:
                 if task.in_progress(now):
                     task.release()
@@ -169,10 +183,8 @@ class Spooler:
                 if not self.busy:
                     self.busy = True
                     self.board.set_busy(self.slot, True)
-            self._run(task, pairs, body)
-            if self.channel is not None and self._messages.poll(0):
-                self.process.dispatch_messages()
-            if self.settings.max_tasks and self.tasks >= self.settings.max_tasks:
+            self._run(task, pairs, body, now)
+            if max_tasks and self.tasks >= max_tasks:
                 break
         if self.deferred:
             due = min(due or math.inf, *self.deferred.values())
@@ -181,26 +193,26 @@ class Spooler:
     def _set_aside(self, task: spoolfile.Task, error: spoolfile.SpoolFileError) -> None:
         bad = task.set_aside()
         if bad:
-            log.log(f"{self.tag} {task.path} is not a valid spool file ({error}): moved to {bad}")
+            log.log(f"{self.tag} {os.fsdecode(task.path)} is not a valid spool file ({error}): moved to "
+                    f"{os.fsdecode(bad)}")
 
     # -- running a task ----------------------------------------------------------------------------
 
-    def _run(self, task: spoolfile.Task, pairs: dict[bytes, bytes], body: bytes) -> None:
+    def _run(self, task: spoolfile.Task, pairs: dict[bytes, bytes], body: bytes, started: float) -> None:
         path = task.path
-        name = path[len(self.dir) + 1:]
-        started = time.time()
+        name = path[self._name_at:]  # in the spool dir: "uwsgi_spoolfile_on_..." or "PRIORITY/uwsgi_..."
         harakiri = self.settings.harakiri
         self.board.task_started(self.slot, name, started, started + harakiri if harakiri else 0.0)
         quiet = self.settings.quiet
         if not quiet:
-            log.log(f"{self.tag} managing request {name} ...")
-        folder, _, base = path.rpartition("/")
+            log.log(f"{self.tag} managing request {os.fsdecode(name)} ...")
+        folder, _, base = path.rpartition(b"/")
         # each task starts in its file's dir, as in uWSGI (spooler_get_task(spooler_task_name) works there)
-        if self.settings.chdir or folder != self.dir:
+        if self.settings.chdir or folder != self._dir_path:
             os.chdir(self.settings.chdir or folder)
         else:
             os.fchdir(self._dir_fd)
-        self.spooling.running = path, pairs, body
+        self.spooling.running = task
         try:
             code = self._call(path, base, pairs, body)
         finally:
@@ -208,20 +220,20 @@ class Spooler:
         if code == SPOOL_OK:
             task.finish()
             if not quiet:
-                log.log(f"{self.tag} done with task {name} after {int(time.time() - started)} seconds")
+                log.log(f"{self.tag} done with task {os.fsdecode(name)} after {int(time.time() - started)} seconds")
         else:
             task.release()
             self.deferred[path] = time.time() + self.spooling.frequency()
             if code is None:
                 log.log(f"{self.tag} unable to find the spooler function, have you loaded it into the "
-                        f"spooler process ? ({name} kept)")
+                        f"spooler process ? ({os.fsdecode(name)} kept)")
             elif code == SPOOL_IGNORE:
-                log.log(f"{self.tag} task {name} ignored by the spooler function (SPOOL_IGNORE): kept")
+                log.log(f"{self.tag} task {os.fsdecode(name)} ignored by the spooler function (SPOOL_IGNORE): kept")
         if code not in (None, SPOOL_IGNORE):
             self.tasks += 1
         self.board.task_finished(self.slot, self.tasks)
 
-    def _call(self, path: str, name: str, pairs: dict[bytes, bytes], body: bytes) -> int | None:
+    def _call(self, path: bytes, name: bytes, pairs: dict[bytes, bytes], body: bytes) -> int | None:
         """Call ``uwsgi.spooler`` for the task at ``path`` (named ``name`` in its dir); its return code
         (SPOOL_RETRY for an error), None when there is none."""
         func = getattr(sys.modules.get("uwsgi"), "spooler", None)
@@ -230,7 +242,7 @@ class Spooler:
         try:
             result = func(task_dict(name, pairs, body))
         except Exception:
-            log.log(f"{self.tag} task {path} raised:\n{traceback.format_exc().rstrip()}")
+            log.log(f"{self.tag} task {os.fsdecode(path)} raised:\n{traceback.format_exc().rstrip()}")
             return -1
         return result if isinstance(result, int) else -1
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import socket
 import struct
+from typing import TYPE_CHECKING
 
 from uwkernel import log
+from uwkernel.proto import ProtocolError
+from uwkernel.proto.uwsgi import MAX_PAYLOAD, build_packet, parse_vars
 
-from . import spoolfile
-from .enqueue import Enqueuer
+from .spoolfile import MODIFIER1
+
+if TYPE_CHECKING:
+    from .enqueue import Enqueuer
 
 _REPLY = struct.Struct("<BHB")
 #: Keys holding pickles in uwsgidecorators' tasks: only this instance's own code may spool them.
@@ -45,15 +50,15 @@ def make_handler(enqueuer: Enqueuer | None):
 
 def _spool(enqueuer: Enqueuer, payload: bytes, conn: socket.socket) -> bool:
     try:
-        pairs = spoolfile.decode_vars(payload)
-    except spoolfile.SpoolFileError as exc:
+        pairs = parse_vars(payload, MAX_PAYLOAD, True)
+    except ProtocolError as exc:
         log.log(f"[spooler] invalid remote spool request from {_peer(conn)}: {exc}")
         return False
     if b"ud_spool_func" in pairs and any(key in pairs for key in PICKLED_KEYS):
         log.log(f"[spooler] remote spool request from {_peer(conn)} refused: it carries pickled arguments")
         return False
     try:
-        enqueuer.enqueue(pairs, payload)
+        enqueuer.enqueue(pairs, build_packet(MODIFIER1, payload))
     except (ValueError, OSError) as exc:
         log.log(f"[spooler] remote spool request from {_peer(conn)} not spooled: {exc}")
         return False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from typing import Iterator
 
@@ -25,6 +26,7 @@ from .spoolfile import BAD_SUFFIX, PREFIX, TEMP_PREFIX
 STALE_TEMP_AGE = 600.0
 
 _DIGIT_RUNS = re.compile(r"(\d+)")
+_PREFIX, _TEMP_PREFIX, _BAD_SUFFIX = os.fsencode(PREFIX), os.fsencode(TEMP_PREFIX), os.fsencode(BAD_SUFFIX)
 
 
 def version_key(name: str) -> tuple:
@@ -48,48 +50,57 @@ def version_key(name: str) -> tuple:
     return tuple(key)
 
 
-def _listing(directory: str) -> tuple[list[str], list[str]]:
+def _listing(directory: bytes) -> tuple[list[bytes], list[bytes]]:
     """``(task names, priority subdirectory names)`` of one directory, in directory order."""
-    tasks: list[str] = []
-    priorities: list[str] = []
     try:
-        entries = os.scandir(directory)
+        names = os.listdir(directory)  # names only: no object, no decoding per entry
     except OSError:
-        return tasks, priorities
-    with entries:
-        for entry in entries:
-            name = entry.name
-            if name.startswith(PREFIX):
-                if not name.endswith(BAD_SUFFIX):
-                    tasks.append(name)
-            elif name.isdigit() and name.isascii():
-                if entry.is_dir(follow_symlinks=False):
+        return [], []
+    tasks = [name for name in names if name.startswith(_PREFIX) and not name.endswith(_BAD_SUFFIX)]
+    priorities: list[bytes] = []
+    if len(tasks) < len(names):
+        for name in names:
+            if name.isdigit():  # ASCII digits only (bytes)
+                if _is_dir(b"%s/%s" % (directory, name)):
                     priorities.append(name)
-            elif name.startswith(TEMP_PREFIX):
-                _remove_if_stale(entry)
+            elif name.startswith(_TEMP_PREFIX):
+                _remove_if_stale(b"%s/%s" % (directory, name))
     return tasks, priorities
 
 
-def _remove_if_stale(entry: os.DirEntry) -> None:
+def _is_dir(path: bytes) -> bool:
     try:
-        if time.time() - entry.stat(follow_symlinks=False).st_ctime > STALE_TEMP_AGE:
-            os.unlink(entry.path)
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _remove_if_stale(path: bytes) -> None:
+    try:
+        if time.time() - os.lstat(path).st_ctime > STALE_TEMP_AGE:
+            os.unlink(path)
     except OSError:
         pass
 
 
-def tasks(directory: str, ordered: bool, rotation: float = 0.0) -> Iterator[str]:
-    """Paths of the task files of ``directory`` in the order to try them.
+def tasks(directory: str | bytes, ordered: bool, rotation: float = 0.0) -> Iterator[bytes]:
+    """Paths (bytes) of the task files of ``directory`` in the order to try them.
 
     ``rotation`` (0 to 1) is where in an unordered listing to start, wrapping around.
     """
+    directory = os.fsencode(directory)
     names, priorities = _listing(directory)
-    for priority in sorted(priorities, key=version_key):
-        yield from tasks(f"{directory}/{priority}", ordered, rotation)
+    for priority in sorted(priorities, key=_version_key):
+        yield from tasks(b"%s/%s" % (directory, priority), ordered, rotation)
     if ordered:
-        names.sort(key=version_key)
+        names.sort(key=_version_key)
     elif rotation and names:
         start = int(len(names) * rotation) % len(names)
         names = names[start:] + names[:start]
+    prefix = directory + b"/"
     for name in names:
-        yield f"{directory}/{name}"
+        yield prefix + name
+
+
+def _version_key(name: bytes) -> tuple:
+    return version_key(os.fsdecode(name))

@@ -29,6 +29,9 @@ import os
 import stat
 import struct
 
+from uwkernel.proto import ProtocolError
+from uwkernel.proto.uwsgi import HEADER_SIZE, MAX_PAYLOAD, parse_vars
+
 #: Every spool file's name starts with this.
 PREFIX = "uwsgi_spoolfile_on_"
 #: Temporary files being written are hidden under this prefix (never scanned).
@@ -37,17 +40,11 @@ TEMP_PREFIX = "." + PREFIX
 BAD_SUFFIX = ".bad"
 #: The header's modifier1: a spool request.
 MODIFIER1 = 17
-#: The largest vars block a header can describe.
-MAX_VARS = 0xFFFF
 #: A file shorter than a header is taken for one a writer is still filling for this long.
 IN_PROGRESS_GRACE = 60.0
 #: The largest task written in place by one ``write()``: one page, which the kernel copies whole.
 IN_PLACE_MAX = mmap.PAGESIZE
 
-_HEADER = struct.Struct("<BHB")
-_LEN = struct.Struct("<H")
-#: The encoded lengths 0-255, which nearly every key and value has (packing is slower).
-_SHORT_LENS = tuple(_LEN.pack(n) for n in range(256))
 _WRITE_LOCK = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
 _OPEN_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOATIME
 _CREATE_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC
@@ -61,78 +58,29 @@ class SpoolFileError(ValueError):
     """The bytes are not a valid spool file (garbage, truncated, or a dict that does not parse)."""
 
 
-# -- the codec ---------------------------------------------------------------------------------------
+# -- the format: a uwsgi packet, bytes keys and values (``encode_packet(MODIFIER1, pairs, raw=True)`` + body) --
 
 
-def encode_vars(pairs: dict[bytes, bytes]) -> bytes:
-    """Encode a dict of bytes as a vars block; ``ValueError`` for an empty key or one over 64 KiB.
-
-    A key or value that is not bytes raises ``TypeError`` (nothing is encoded with a wrong length).
-    """
-    if b"" in pairs:
-        raise ValueError("spool dict keys cannot be empty")
-    lens, pack = _SHORT_LENS, _LEN.pack
-    parts: list[bytes] = []
-    size = 4 * len(pairs)
-    try:
-        for key, value in pairs.items():
-            k, v = len(key), len(value)
-            size += k + v
-            parts += (lens[k] if k < 256 else pack(k), key, lens[v] if v < 256 else pack(v), value)
-    except struct.error:
-        raise ValueError("a spool dict item is over 64 KiB: send big values as the body") from None
-    block = b"".join(parts)
-    if len(block) != size:  # a buffer whose len() is not its size in bytes (a memoryview of ints)
-        raise TypeError("spool dict keys and values must be bytes")
-    return block
-
-
-def decode_vars(block) -> dict[bytes, bytes]:
-    """Decode a vars block into a dict of bytes; :class:`SpoolFileError` when it does not parse."""
-    data = bytes(block)
-    end = len(data)
-    pairs: dict[bytes, bytes] = {}
-    pos = 0
-    try:  # the checks are made once, after the loop: a task is decoded at every run
-        while pos < end:
-            key_end = pos + 2 + (data[pos] | data[pos + 1] << 8)
-            value_end = key_end + 2 + (data[key_end] | data[key_end + 1] << 8)
-            pairs[data[pos + 2:key_end]] = data[key_end + 2:value_end]
-            pos = value_end
-    except IndexError:
-        raise SpoolFileError(f"truncated item at offset {pos}") from None
-    if pos != end:
-        raise SpoolFileError(f"truncated value: the block ends at {end}, its last value at {pos}")
-    if b"" in pairs:
-        raise SpoolFileError("an empty key")
-    return pairs
-
-
-def header(datasize: int) -> bytes:
-    """The 4-byte header of a spool file whose vars block is ``datasize`` bytes."""
-    if datasize > MAX_VARS:
-        raise ValueError(f"the spool dict is {datasize} bytes: at most {MAX_VARS} (send big values as the body)")
-    return _HEADER.pack(MODIFIER1, datasize, 0)
-
-
-def decode(data: bytes) -> tuple[bytes, bytes]:
-    """Split a whole spool file into ``(vars block, body)``; :class:`SpoolFileError` if it is not one."""
-    if len(data) < _HEADER.size:
+def parse(data: bytes) -> tuple[dict[bytes, bytes], bytes]:
+    """The ``(dict, body)`` of a whole spool file; :class:`SpoolFileError` if it is not one."""
+    if len(data) < HEADER_SIZE:
         raise SpoolFileError(f"{len(data)} bytes: shorter than a header")
-    modifier1, datasize, _ = _HEADER.unpack_from(data)
-    if modifier1 != MODIFIER1:
-        raise SpoolFileError(f"modifier1 {modifier1} is not a spool request ({MODIFIER1})")
-    end = _HEADER.size + datasize
+    if data[0] != MODIFIER1:
+        raise SpoolFileError(f"modifier1 {data[0]} is not a spool request ({MODIFIER1})")
+    end = HEADER_SIZE + (data[1] | data[2] << 8)
     if end > len(data):
-        raise SpoolFileError(f"truncated: the dict is {datasize} bytes, {len(data) - _HEADER.size} present")
-    return data[_HEADER.size:end], data[end:]
+        raise SpoolFileError(f"truncated: the dict is {end - HEADER_SIZE} bytes, {len(data) - HEADER_SIZE} present")
+    try:  # no limit on the number of items: a spool dict is bounded by its 64 KiB only
+        return parse_vars(data[HEADER_SIZE:end], MAX_PAYLOAD, True), data[end:]
+    except ProtocolError as exc:
+        raise SpoolFileError(exc.message) from None
 
 
 # -- writing -----------------------------------------------------------------------------------------
 
 
-def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
-    """Write ``data`` (a whole spool file) as ``directory/name`` so that no reader sees it partly; return the path.
+def write(path: bytes | str, data: bytes, at: int = 0) -> None:
+    """Write ``data`` (a whole spool file) at ``path`` so that no reader sees it partly.
 
     Up to :data:`IN_PLACE_MAX` bytes without ``at``: created under its name and filled by one
     ``write()``. Otherwise the file is written unnamed (``O_TMPFILE``) and linked under its name once
@@ -142,7 +90,6 @@ def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
     is left behind.
     """
     global _unnamed_files
-    path = f"{directory}/{name}"
     if at <= 0 and len(data) <= IN_PLACE_MAX:
         fd = os.open(path, _CREATE_FLAGS, 0o600)
         try:
@@ -154,8 +101,9 @@ def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
         os.close(fd)
         if written != len(data):  # only a full disk does that: remove what no reader can have run
             _unlink_quietly(path)
-            raise OSError(errno.ENOSPC, f"{written} of {len(data)} bytes written to {path}")
-        return path
+            raise OSError(errno.ENOSPC, f"{written} of {len(data)} bytes written to {os.fsdecode(path)}")
+        return
+    directory, name = os.path.split(os.fsencode(path))
     if _unnamed_files:
         try:
             fd = os.open(directory, _UNNAMED_FLAGS, 0o600)
@@ -167,14 +115,14 @@ def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
             try:
                 _fill(fd, data, at)
                 os.link(f"/proc/self/fd/{fd}", path, dst_dir_fd=_link_anchor())
-                return path
+                return
             except FileNotFoundError:
                 if not os.path.isdir(directory):
                     raise
                 _unnamed_files = False  # no /proc (a chroot): fall back to renaming
             finally:
                 os.close(fd)
-    temp = f"{directory}/.{name}"
+    temp = b"%s/.%s" % (directory, name)
     fd = os.open(temp, _CREATE_FLAGS, 0o600)
     try:
         _fill(fd, data, at)
@@ -187,7 +135,6 @@ def write(directory: str, name: str, data: bytes, at: int = 0) -> str:
     finally:
         os.close(fd)
         _unlink_quietly(temp)
-    return path
 
 
 def _fill(fd: int, data: bytes, at: int) -> None:
@@ -210,7 +157,7 @@ def _link_anchor() -> int:
     return _anchor_fd
 
 
-def _unlink_quietly(path: str) -> None:
+def _unlink_quietly(path: bytes | str) -> None:
     try:
         os.unlink(path)
     except OSError:
@@ -225,7 +172,7 @@ class Task:
 
     __slots__ = ("path", "fd", "stat", "data")
 
-    def __init__(self, path: str, fd: int, st: os.stat_result, data: bytes):
+    def __init__(self, path: bytes | str, fd: int, st: os.stat_result, data: bytes):
         self.path = path
         self.fd = fd
         self.stat = st
@@ -242,7 +189,7 @@ class Task:
         Such a file is left alone for :data:`IN_PROGRESS_GRACE` seconds (its writer died if it is
         still short then).
         """
-        return len(self.data) < _HEADER.size and now - self.stat.st_ctime < IN_PROGRESS_GRACE
+        return len(self.data) < HEADER_SIZE and now - self.stat.st_ctime < IN_PROGRESS_GRACE
 
     def release(self) -> None:
         """Unlock the task and leave the file where it is (to run on a later scan)."""
@@ -255,15 +202,15 @@ class Task:
         finally:
             os.close(self.fd)
 
-    def set_aside(self) -> str | None:
-        """Rename a file that is not a valid task to ``<name>.bad`` and unlock; return the new path.
+    def set_aside(self) -> bytes | None:
+        """Rename a file that is not a valid task to ``<name>.bad`` and unlock; return the new path (bytes).
 
         None when the file is no longer at its path (another process moved it first).
         """
         try:
             if os.stat(self.path).st_ino != self.stat.st_ino:
                 return None
-            bad = self.path + BAD_SUFFIX
+            bad = os.fsencode(self.path) + b".bad"
             os.rename(self.path, bad)
             return bad
         except FileNotFoundError:
@@ -272,7 +219,7 @@ class Task:
             os.close(self.fd)
 
 
-def claim(path: str) -> Task | bool | None:
+def claim(path: bytes | str) -> Task | bool | None:
     """Open and lock the spool file ``path`` and read it whole.
 
     False when the file is gone (run by another spooler: a fresh listing is due); None when it
@@ -316,7 +263,7 @@ def _read_all(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def read(path: str) -> tuple[dict[bytes, bytes], bytes] | None:
+def read(path: bytes | str) -> tuple[dict[bytes, bytes], bytes] | None:
     """The ``(dict, body)`` of the task at ``path``, or None when it is missing, locked or not valid.
 
     The lock is taken only to check that no spooler is running the task, and released at once.
@@ -325,8 +272,7 @@ def read(path: str) -> tuple[dict[bytes, bytes], bytes] | None:
     if not task:
         return None
     try:
-        block, body = decode(task.data)
-        return decode_vars(block), body
+        return parse(task.data)
     except SpoolFileError:
         return None
     finally:

@@ -26,7 +26,7 @@ def signal_harakiri(spooling: Spooling, slot: int, running: bool) -> None:
     if not seconds or spooling.board.read(slot).started:
         return
     if running:
-        spooling.board.task_started(slot, "", 0.0, time.time() + seconds)
+        spooling.board.task_started(slot, b"", 0.0, time.time() + seconds)
     else:
         spooling.board.clear_deadline(slot)
 
