@@ -181,9 +181,12 @@ class Core:
         self.begin = server.begin if server.lock else self.worker.slot.begin
         self._end = server.end if server.lock else self.worker.slot.end
         self.request_limit = self.worker.request_limit
+        if self.request_limit == float("inf"):
+            self.finish = self._end  # no max-requests: the slot's count is all there is to do
 
     def finish(self, start: float, tx: int, exception: bool) -> None:
-        """Count a finished request (the worker stops once ``max-requests`` are served)."""
+        """Count a finished request (the worker stops once ``max-requests`` are served). Without
+        ``max-requests`` the instance's ``finish`` is the slot's ``end`` itself, one call less per request."""
         if self._end(start, tx, exception) >= self.request_limit:
             self.worker.served()
 

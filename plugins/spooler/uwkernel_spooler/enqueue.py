@@ -75,7 +75,8 @@ class Enqueuer:
             _make_dir(target)
             spoolfile.write(path, data, at)
         if not self.quiet:
-            log.log(f"[spooler] written {len(data)} bytes to file {os.fsdecode(path)}")
+            shown = path.decode(spoolfile.FS_ENCODING, "surrogateescape")
+            log.log(f"[spooler] written {len(data)} bytes to file {shown}")
         for waiting in self._wakers[directory]():
             try:
                 os.kill(waiting, signal.SIGUSR1)  # wake the spoolers of the dir that wait for work

@@ -28,10 +28,13 @@ import mmap
 import os
 import stat
 import struct
+import sys
 
 from uwkernel.proto import ProtocolError
 from uwkernel.proto.uwsgi import HEADER_SIZE, MAX_PAYLOAD, parse_vars
 
+#: What ``os.fsdecode`` decodes file names with (log lines decode them without its call per use).
+FS_ENCODING = sys.getfilesystemencoding()
 #: Every spool file's name starts with this.
 PREFIX = "uwsgi_spoolfile_on_"
 #: Temporary files being written are hidden under this prefix (never scanned).
