@@ -81,8 +81,8 @@ def main() -> None:
          100_000),
         (f"http parse_head, browser GET ({len(GET_HEAD)} B, 7 headers)", lambda: http.parse_head(GET_HEAD),
          100_000),
-        ("http build_response_head (2 headers)",
-         lambda: http.build_response_head("HTTP/1.1", "200 OK", RESPONSE_HEADERS, keep_alive=True), 100_000),
+        ("http response_head (2 headers, length known)",
+         lambda: http.response_head("HTTP/1.1", "200 OK", RESPONSE_HEADERS, 13, True, True, False), 100_000),
         ("uwsgi read_packet over a socketpair (send + recv)", packet_over_socket, 20_000),
         ("http read_head over a socketpair (send + recv)", head_over_socket, 20_000),
     ]

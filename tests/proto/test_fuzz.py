@@ -284,14 +284,14 @@ def test_parse_head_c_agrees_with_python(head):
     """Where the C parse_head answers (not None), the Python reference gives the same result."""
     if http._parse_head_c is None:
         raise AssertionError("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
-    parsed = http._parse_head_c(head)
+    parsed = http._parse_head_c(None, head)
     if parsed is not None:
         assert parsed == parse_head_py(head)
 
 
 def test_the_c_parse_head_answers_the_common_heads():
-    assert http._parse_head_c(CLEAN_HEAD) == parse_head_py(CLEAN_HEAD)
-    assert http._parse_head_c(b"GET / HTTP/1.0\r\n\r\n") == parse_head_py(b"GET / HTTP/1.0\r\n\r\n")
+    assert http._parse_head_c(None, CLEAN_HEAD) == parse_head_py(CLEAN_HEAD)
+    assert http._parse_head_c(None, b"GET / HTTP/1.0\r\n\r\n") == parse_head_py(b"GET / HTTP/1.0\r\n\r\n")
 
 
 header_texts = st.sampled_from(["Content-Length", "content-length", "Connection", "Transfer-Encoding", "X-A",
@@ -312,7 +312,7 @@ def test_response_head_c_agrees_with_python(protocol, status, headers, length, r
     if http._response_head_c is None:
         raise AssertionError("the C codec uwkernel.proto._speedups was not built (needs a C compiler at install)")
     args = (protocol, status, headers, length, reusable, http_socket, head_only)
-    built = http._response_head_c(*args)
+    built = http._response_head_c(None, *args)
     if built is not None:
         assert built == response_head_py(*args)
     else:
@@ -327,4 +327,4 @@ def test_the_c_response_head_answers_the_common_responses():
                   False),
                  ("HTTP/1.0", "404 Not Found", [], None, False, False, False),
                  ("HTTP/1.1", "200 OK", [("X", "y")], None, True, True, False)]:
-        assert http._response_head_c(*args) == response_head_py(*args)
+        assert http._response_head_c(None, *args) == response_head_py(*args)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from uwkernel.proto import ConnectionClosed, ProtocolError
-from uwkernel.proto.http import CONTINUE_100, ResponseError, parse_head, read_head, response_head
+from uwkernel.proto import http
+from uwkernel.proto.http import CONTINUE_100, ResponseError, read_head
 
 CURL_GET = (
     b"GET /hello/w%C3%B6rld?x=1&y=%20 HTTP/1.1\r\n"
@@ -20,13 +21,13 @@ pytestmark = pytest.mark.usefixtures("head_codec")
 
 def parse(head: bytes) -> dict[str, str]:
     """Just the environ of ``head``."""
-    return parse_head(head)[0]
+    return http.parse_head(head)[0]
 
 
 def status_of(head: bytes) -> int:
     """The status of the ProtocolError ``head`` raises."""
     with pytest.raises(ProtocolError) as info:
-        parse_head(head)
+        http.parse_head(head)
     return info.value.status
 
 
@@ -34,7 +35,7 @@ def status_of(head: bytes) -> int:
 
 
 def test_curl_get():
-    environ, keep_alive, expect_continue, chunked = parse_head(CURL_GET)
+    environ, keep_alive, expect_continue, chunked = http.parse_head(CURL_GET)
     assert environ == {
         "REQUEST_METHOD": "GET",
         "REQUEST_URI": "/hello/w%C3%B6rld?x=1&y=%20",
@@ -171,7 +172,7 @@ def test_methods(method):
 )
 def test_keep_alive(version, connection, expected):
     head = f"GET / {version}\r\n" + (f"Connection: {connection}\r\n" if connection else "") + "\r\n"
-    environ, keep_alive, _, _ = parse_head(head.encode())
+    environ, keep_alive, _, _ = http.parse_head(head.encode())
     assert keep_alive is expected
     assert environ["SERVER_PROTOCOL"] == version
 
@@ -183,11 +184,11 @@ def test_keep_alive(version, connection, expected):
 )
 def test_expect_continue(version, expect, expected):
     head = f"POST / {version}\r\nContent-Length: 3\r\nExpect: {expect}\r\n\r\n".encode()
-    assert parse_head(head)[2] is expected
+    assert http.parse_head(head)[2] is expected
 
 
 def test_chunked():
-    environ, _, _, chunked = parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n")
+    environ, _, _, chunked = http.parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n")
     assert chunked is True
     assert environ["HTTP_TRANSFER_ENCODING"] == "Chunked"
     assert "CONTENT_LENGTH" not in environ
@@ -355,9 +356,10 @@ def test_read_head_times_out(sockpair):
 # --- responses ---------------------------------------------------------------------------------------
 
 
-def head(protocol="HTTP/1.1", status="200 OK", headers=(), length=None, reusable=True, http=True, head_only=False):
+def head(protocol="HTTP/1.1", status="200 OK", headers=(), length=None, reusable=True, http_socket=True,
+         head_only=False):
     """response_head's result with keyword defaults: a keep-alive HTTP socket, length unknown."""
-    return response_head(protocol, status, list(headers), length, reusable, http, head_only)
+    return http.response_head(protocol, status, list(headers), length, reusable, http_socket, head_only)
 
 
 def test_response_head_keeps_the_applications_length(response_codec):
@@ -389,7 +391,7 @@ def test_response_head_on_a_connection_that_closes(response_codec):
     assert head(status="404 Not Found", reusable=False, length=0) == (
         b"HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n", 404, 0, None, False, False, True)
     # a uwsgi-protocol peer (nginx) needs no Connection header
-    assert head(status="404 Not Found", reusable=False, http=False, length=0)[0] == b"HTTP/1.1 404 Not Found\r\n\r\n"
+    assert head(status="404 Not Found", reusable=False, http_socket=False, length=0)[0] == b"HTTP/1.1 404 Not Found\r\n\r\n"
 
 
 def test_response_head_the_applications_connection_header_wins(response_codec):
@@ -457,7 +459,7 @@ def test_response_splitting_refused(response_codec, status, headers):
 )
 def test_response_head_refuses_what_breaks_wsgi(response_codec, status, headers, message):
     with pytest.raises(ResponseError, match=message):
-        response_head("HTTP/1.1", status, headers, 0, True, True, False)
+        http.response_head("HTTP/1.1", status, headers, 0, True, True, False)
 
 
 def test_continue_constant():

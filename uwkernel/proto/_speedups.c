@@ -1,7 +1,7 @@
 /* Optional C versions of the request path's hottest steps: the wire codecs of uwkernel/proto and the scoreboard's
  * per-request slot writes. The Python code is the reference and the fallback.
  *
- * parse_head(head), response_head(...), slot_begin and slot_end: see below. parse_vars(buf, max_vars, raw) decodes a uwsgi vars block (u16le keylen, key, u16le
+ * parse_head(fallback, head), response_head(fallback, ...), slot_begin and slot_end: see below. parse_vars(buf, max_vars, raw) decodes a uwsgi vars block (u16le keylen, key, u16le
  * vallen, value ...) into a dict, of latin-1 str or (raw) of bytes, exactly as uwkernel.proto.uwsgi.parse_vars_py
  * does, in one pass. It returns None instead of raising when the block is malformed (a var running past the end,
  * an empty key, more than max_vars distinct vars): the Python side then finds and reports the precise error.
@@ -228,7 +228,7 @@ set_latin1(PyObject *dict, const char *key, const unsigned char *p, Py_ssize_t n
 static const char *const METHODS[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", NULL};
 
 static PyObject *
-parse_head(PyObject *module, PyObject *arg)
+parse_head_common(PyObject *module, PyObject *arg)
 {
     Py_buffer view;
     PyObject *environ = NULL, *result = NULL;
@@ -465,7 +465,7 @@ append(char *out, const char *p, Py_ssize_t n)
 }
 
 static PyObject *
-response_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+response_head_common(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 7) {
         PyErr_SetString(PyExc_TypeError,
@@ -597,6 +597,42 @@ response_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                          keep ? Py_True : Py_False, !head_only && !bodiless ? Py_True : Py_False);
 }
 
+/* ---- the public entry points of the two HTTP head functions ---------------------------------------------
+ *
+ * parse_head(fallback, head) and response_head(fallback, protocol, ...) answer what the functions above
+ * take and hand everything else to ``fallback`` (the Python reference, so a caller makes one call either
+ * way); with ``fallback`` None they return None for it instead (the differential tests use that).
+ */
+
+static PyObject *
+parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "parse_head(fallback, head) takes 2 arguments");
+        return NULL;
+    }
+    PyObject *parsed = parse_head_common(module, args[1]);
+    if (parsed != Py_None || args[0] == Py_None)
+        return parsed;
+    Py_DECREF(parsed);
+    return PyObject_CallOneArg(args[0], args[1]);
+}
+
+static PyObject *
+response_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "response_head(fallback, protocol, status, headers, length, reusable, http, "
+                                         "head_only) takes 8 arguments");
+        return NULL;
+    }
+    PyObject *built = response_head_common(module, args + 1, nargs - 1);
+    if (built != Py_None || args[0] == Py_None)
+        return built;
+    Py_DECREF(built);
+    return PyObject_Vectorcall(args[0], args + 1, nargs - 1, NULL);
+}
+
 /* ---- scoreboard slot writes ---------------------------------------------------------------------------
  *
  * slot_begin and slot_end do what uwkernel.scoreboard.Slot.begin and .end do, on the slot's fields in
@@ -712,11 +748,13 @@ static PyMethodDef methods[] = {
     {"encode_vars", (PyCFunction)(void (*)(void))encode_vars, METH_FASTCALL,
      "encode_vars(mapping, raw, modifier1, modifier2) -> vars block (a packet if modifier1 is not None), or None: "
      "left to the Python."},
-    {"parse_head", (PyCFunction)parse_head, METH_O,
-     "parse_head(head) -> (environ, keep_alive, expect_continue, chunked), or None: not a common clean head."},
+    {"parse_head", (PyCFunction)(void (*)(void))parse_head, METH_FASTCALL,
+     "parse_head(fallback, head) -> (environ, keep_alive, expect_continue, chunked); fallback(head) (None when "
+     "fallback is None) for a head that is not a common clean one."},
     {"response_head", (PyCFunction)(void (*)(void))response_head, METH_FASTCALL,
-     "response_head(protocol, status, headers, length, reusable, http, head_only) -> (head, status, header_count, "
-     "declared, chunked, keep_alive, send_body), or None: not a common clean response."},
+     "response_head(fallback, protocol, status, headers, length, reusable, http, head_only) -> (head, status, "
+     "header_count, declared, chunked, keep_alive, send_body); fallback(...) (None when fallback is None) for a "
+     "response that is not a common clean one."},
 #if PY_LITTLE_ENDIAN
     {"slot_begin", (PyCFunction)(void (*)(void))slot_begin, METH_FASTCALL,
      "slot_begin(mem, status_offset, harakiri) -> start time: a request begins in a scoreboard slot."},

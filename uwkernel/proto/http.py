@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import socket
+from functools import partial
 
 from . import ConnectionClosed, ProtocolError
 
@@ -141,17 +142,6 @@ def read_head(
         else:
             buf = more
     raise ProtocolError(f"request head larger than {max_head} bytes", 431)
-
-
-def parse_head(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
-    """Parse a request head: :func:`parse_head_py`'s result, from its C version when the optional
-    ``_speedups`` extension is built and the head is a common, clean one (it returns None for any
-    other, which the Python then parses or refuses)."""
-    if _parse_head_c is not None:
-        parsed = _parse_head_c(head)
-        if parsed is not None:
-            return parsed
-    return parse_head_py(head)
 
 
 def parse_head_py(head: bytes) -> tuple[dict[str, str], bool, bool, bool]:
@@ -324,17 +314,6 @@ def _name_kind(name, value) -> int:
     return kind
 
 
-def response_head(protocol: str, status, headers, length: int | None, reusable: bool, http: bool,
-                  head_only: bool) -> tuple[bytes, int, int, int | None, bool, bool, bool]:
-    """:func:`response_head_py`'s result, from its C version when the optional ``_speedups`` extension
-    is built and the response is a common, clean one (it returns None for any other)."""
-    if _response_head_c is not None:
-        built = _response_head_c(protocol, status, headers, length, reusable, http, head_only)
-        if built is not None:
-            return built
-    return response_head_py(protocol, status, headers, length, reusable, http, head_only)
-
-
 def response_head_py(protocol: str, status, headers, length: int | None, reusable: bool, http: bool,
                      head_only: bool) -> tuple[bytes, int, int, int | None, bool, bool, bool]:
     """Build a response head and decide its framing: ``(head, code, header_count, declared, chunked,
@@ -420,3 +399,15 @@ def response_head_py(protocol: str, status, headers, length: int | None, reusabl
     except UnicodeEncodeError:
         raise ResponseError(f"response status or header is not latin-1: {text[:200]!r}") from None
     return head, code, count, declared, chunked, keep, not head_only and not bodiless
+
+
+# The entry points. With the optional ``_speedups`` extension built, its C functions take the common,
+# clean heads and responses and hand every other to the Python reference themselves: one call either way.
+if _parse_head_c is not None:
+    #: Parse a request head: :func:`parse_head_py`'s result (C for common clean heads).
+    parse_head = partial(_parse_head_c, parse_head_py)
+    #: Build a response head and its framing: :func:`response_head_py`'s result (C for common clean responses).
+    response_head = partial(_response_head_c, response_head_py)
+else:
+    parse_head = parse_head_py
+    response_head = response_head_py
