@@ -17,6 +17,7 @@ on the queued signals, reaps children and runs due timers (the 1 s tick: harakir
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -244,6 +245,10 @@ class Master:
         if self.config["master-fifo"]:
             self.fifo = MasterFifo(self, self.config["master-fifo"])
         self.plugins.hook.uwkernel_master_start(master=self)
+        # What the master holds now (modules, configuration, the apps) goes out of the cyclic collector's
+        # sight: the children's collections never scan it, so never copy-on-write its pages (gc.freeze's
+        # documented use). Once: objects the master makes later stay collectable.
+        gc.freeze()
         for worker_id in range(1, self.processes + 1):
             self.spawn(worker_id)
         for index in range(len(self.specs)):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import _socket
 import errno
-import gc
 import os
 import select
 import signal
@@ -312,12 +311,7 @@ class PluginProcess(ChildProcess):
 
 
 def fork_child(run) -> int:
-    """Fork; in the child call ``run()`` and exit with its status (never returning); return the pid.
-
-    What the master holds is frozen out of the cyclic collector's sight first: the child's collections
-    then never scan (and so never copy-on-write) the modules, apps and configuration it inherited.
-    """
-    gc.freeze()
+    """Fork; in the child call ``run()`` and exit with its status (never returning); return the pid."""
     pid = os.fork()
     if pid:
         return pid
