@@ -20,7 +20,6 @@ from .context import Spooling
 
 #: The keys the spooler itself reads: where the task goes and when it runs.
 _CONTROL_KEYS = frozenset((b"spooler", b"priority", b"at"))
-_PREFIX = os.fsencode(spoolfile.PREFIX)
 _getrandbits = random.getrandbits  # the random module reseeds itself in every child after a fork
 #: This process's pid, for spool file names (refreshed in every child after a fork).
 _pid = os.getpid()
@@ -75,8 +74,7 @@ class Enqueuer:
             _make_dir(target)
             spoolfile.write(path, data, at)
         if not self.quiet:
-            shown = path.decode(spoolfile.FS_ENCODING, "surrogateescape")
-            log.log(f"[spooler] written {len(data)} bytes to file {shown}")
+            log.log(f"[spooler] written {len(data)} bytes to file {os.fsdecode(path)}")
         for waiting in self._wakers[directory]():
             try:
                 os.kill(waiting, signal.SIGUSR1)  # wake the spoolers of the dir that wait for work
@@ -86,7 +84,7 @@ class Enqueuer:
 
     def _stem(self, target: str) -> bytes:
         """``TARGET/uwsgi_spoolfile_on_<host>_<pid>_``, made once per dir and process."""
-        stem = b"%s/%s%s_%d_" % (os.fsencode(target), _PREFIX, self._host, self._pid)
+        stem = b"%s/%s%s_%d_" % (os.fsencode(target), spoolfile.PREFIX, self._host, self._pid)
         self._stems[target] = stem
         return stem
 

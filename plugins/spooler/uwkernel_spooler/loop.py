@@ -204,9 +204,8 @@ class Spooler:
         harakiri = self.settings.harakiri
         self.board.task_started(self.slot, name, started, started + harakiri if harakiri else 0.0)
         quiet = self.settings.quiet
-        shown = name.decode(spoolfile.FS_ENCODING, "surrogateescape")  # os.fsdecode, without its call
         if not quiet:
-            log.log(f"{self.tag} managing request {shown} ...")
+            log.log(f"{self.tag} managing request {os.fsdecode(name)} ...")
         folder, _, base = path.rpartition(b"/")
         # each task starts in its file's dir, as in uWSGI (spooler_get_task(spooler_task_name) works there)
         if self.settings.chdir or folder != self._dir_path:
@@ -221,15 +220,15 @@ class Spooler:
         if code == SPOOL_OK:
             task.finish()
             if not quiet:
-                log.log(f"{self.tag} done with task {shown} after {int(time.time() - started)} seconds")
+                log.log(f"{self.tag} done with task {os.fsdecode(name)} after {int(time.time() - started)} seconds")
         else:
             task.release()
             self.deferred[path] = time.time() + self.spooling.frequency()
             if code is None:
                 log.log(f"{self.tag} unable to find the spooler function, have you loaded it into the "
-                        f"spooler process ? ({shown} kept)")
+                        f"spooler process ? ({os.fsdecode(name)} kept)")
             elif code == SPOOL_IGNORE:
-                log.log(f"{self.tag} task {shown} ignored by the spooler function (SPOOL_IGNORE): kept")
+                log.log(f"{self.tag} task {os.fsdecode(name)} ignored by the spooler function (SPOOL_IGNORE): kept")
         if code not in (None, SPOOL_IGNORE):
             self.tasks += 1
         self.board.task_finished(self.slot, self.tasks)

@@ -26,7 +26,6 @@ from .spoolfile import BAD_SUFFIX, PREFIX, TEMP_PREFIX
 STALE_TEMP_AGE = 600.0
 
 _DIGIT_RUNS = re.compile(r"(\d+)")
-_PREFIX, _TEMP_PREFIX, _BAD_SUFFIX = os.fsencode(PREFIX), os.fsencode(TEMP_PREFIX), os.fsencode(BAD_SUFFIX)
 
 
 def version_key(name: str) -> tuple:
@@ -56,14 +55,14 @@ def _listing(directory: bytes) -> tuple[list[bytes], list[bytes]]:
         names = os.listdir(directory)  # names only: no object, no decoding per entry
     except OSError:
         return [], []
-    tasks = [name for name in names if name.startswith(_PREFIX) and not name.endswith(_BAD_SUFFIX)]
+    tasks = [name for name in names if name.startswith(PREFIX) and not name.endswith(BAD_SUFFIX)]
     priorities: list[bytes] = []
     if len(tasks) < len(names):
         for name in names:
             if name.isdigit():  # ASCII digits only (bytes)
                 if _is_dir(b"%s/%s" % (directory, name)):
                     priorities.append(name)
-            elif name.startswith(_TEMP_PREFIX):
+            elif name.startswith(TEMP_PREFIX):
                 _remove_if_stale(b"%s/%s" % (directory, name))
     return tasks, priorities
 

@@ -28,19 +28,16 @@ import mmap
 import os
 import stat
 import struct
-import sys
 
 from uwkernel.proto import ProtocolError
 from uwkernel.proto.uwsgi import HEADER_SIZE, MAX_PAYLOAD, parse_vars
 
-#: What ``os.fsdecode`` decodes file names with (log lines decode them without its call per use).
-FS_ENCODING = sys.getfilesystemencoding()
 #: Every spool file's name starts with this.
-PREFIX = "uwsgi_spoolfile_on_"
+PREFIX = b"uwsgi_spoolfile_on_"
 #: Temporary files being written are hidden under this prefix (never scanned).
-TEMP_PREFIX = "." + PREFIX
+TEMP_PREFIX = b"." + PREFIX
 #: A file that is not a valid spool file is renamed with this suffix.
-BAD_SUFFIX = ".bad"
+BAD_SUFFIX = b".bad"
 #: The header's modifier1: a spool request.
 MODIFIER1 = 17
 #: A file shorter than a header is taken for one a writer is still filling for this long.
@@ -213,7 +210,7 @@ class Task:
         try:
             if os.stat(self.path).st_ino != self.stat.st_ino:
                 return None
-            bad = os.fsencode(self.path) + b".bad"
+            bad = os.fsencode(self.path) + BAD_SUFFIX
             os.rename(self.path, bad)
             return bad
         except FileNotFoundError:
