@@ -149,7 +149,7 @@ def _remote_signal(*request) -> int:
     """A modifier1 110 request, served by :mod:`.remote` (imported with the first one)."""
     from . import remote
 
-    return remote.make_handler()(*request)
+    return remote.handle(*request)
 
 
 @hookimpl

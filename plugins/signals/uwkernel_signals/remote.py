@@ -14,18 +14,14 @@ from uwkernel import runtime
 _HEADER = struct.Struct("<BHB")
 
 
-def make_handler():
-    """The modifier1 110 request handler of a worker: signals go to the master over its channel."""
-
-    def handle(conn: socket.socket, modifier1: int, modifier2: int, payload: bytes, leftover: bytes) -> int:
-        """Queue signal ``modifier2`` to the master and answer whether it was queued."""
-        channel = getattr(runtime.process, "channel", None)
-        queued = bool(channel is not None and channel.send("signal", bytes((modifier2,))))
-        reply = _HEADER.pack(255, 0, 1 if queued else 0)
-        conn.sendall(reply)
-        return len(reply)
-
-    return handle
+def handle(conn: socket.socket, modifier1: int, modifier2: int, payload: bytes, leftover: bytes) -> int:
+    """The modifier1 110 request handler of a worker: queue signal ``modifier2`` to the master over its
+    channel and answer whether it was queued."""
+    channel = getattr(runtime.process, "channel", None)
+    queued = bool(channel is not None and channel.send("signal", bytes((modifier2,))))
+    reply = _HEADER.pack(255, 0, 1 if queued else 0)
+    conn.sendall(reply)
+    return len(reply)
 
 
 def _address(node: str):
